@@ -1,0 +1,5 @@
+import sys
+
+from biofeedback.cli import main
+
+sys.exit(main())

@@ -1,0 +1,302 @@
+"""Beats, events and beat timing: from (arrival time, notification bytes) to timed beats.
+
+Every source (strap, simulator, replay) produces :class:`Packet` items, the raw notification
+bytes with their arrival time on the session clock. :class:`BeatTimer` turns one participant's
+packets into :class:`Beat` items. Times come from cumulative RR anchored on arrival, because
+straps deliver RR late and in bursts; silence and disconnects become explicit ``gap`` events,
+never one long fake interval.
+
+Timing rules (per participant)
+------------------------------
+* The first beats after a start, a disconnect or a gap are anchored on arrival: the last RR in
+  the packet ends at the arrival time, earlier ones before it.
+* After that, each beat time is the previous beat time plus its RR (``t_k = t_{k-1} + rr_k``).
+* If the cumulative time falls more than ``max_lag_s`` behind arrival (beats were lost: a strap
+  that kept notifying without RR, or dropped RR values), a ``gap`` event spans the missing
+  time and the packet is anchored on arrival again.
+* If the cumulative time runs more than ``max_lead_s`` ahead of arrival (impossible for real
+  beats; the strap's clock runs fast against ours), the packet is anchored on arrival again and a
+  ``resync`` event records the shift. Host and strap crystals differ by tens of ppm, so this is
+  rare (well under one per hour).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from biofeedback import gatt
+
+__all__ = [
+    "Beat",
+    "BeatTimer",
+    "Event",
+    "EventKind",
+    "Packet",
+    "SourceItem",
+    "NotificationDecoder",
+]
+
+log = logging.getLogger(__name__)
+
+
+class EventKind:
+    """Event kinds, as stored. Plain strings so files stay readable by other tools."""
+
+    CONNECT = "connect"
+    DISCONNECT = "disconnect"
+    GAP = "gap"
+    RESYNC = "resync"
+    MARKER = "marker"
+    PACER = "pacer"
+    MALFORMED = "malformed"
+    STATE = "state"
+    END = "end"
+
+    #: Events the beat timer derives from packets; a replay derives them again instead of
+    #: reading them from the file.
+    DERIVED = frozenset({GAP, RESYNC, MALFORMED})
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One raw notification as received.
+
+    Attributes
+    ----------
+    t_s : float
+        Arrival time on the session clock, seconds since the session start.
+    role : str
+        Participant role (``therapist``, ``client``, ``solo``, ...).
+    payload : bytes
+        The characteristic value exactly as notified.
+    seq : int
+        Source sequence number, unique and increasing within a session (all participants).
+    """
+
+    t_s: float
+    role: str
+    payload: bytes
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """One heartbeat.
+
+    Attributes
+    ----------
+    t_s : float
+        Beat time (end of the RR interval) on the session clock, seconds.
+    rr_ms : float
+        The RR interval ending at this beat, milliseconds, as the strap reported it.
+    role : str
+        Participant role.
+    seq : int
+        Sequence number of the packet that delivered the beat.
+    index : int
+        Beat number within this participant, from 0.
+    """
+
+    t_s: float
+    rr_ms: float
+    role: str
+    seq: int
+    index: int
+
+
+def _freeze(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(data or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened in a session other than a beat.
+
+    ``kind`` is one of :class:`EventKind`; ``role`` is ``None`` for session-wide events
+    (markers, pacer changes). ``data`` holds kind-specific fields, e.g. ``{"start_s": ..,
+    "end_s": ..}`` for a gap, ``{"text": ..}`` for a marker, ``{"rate_bpm": ..}`` (breaths per
+    minute, 0 for off) for the pacer, ``{"error": ..}`` for a malformed packet.
+    """
+
+    t_s: float
+    kind: str
+    role: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", _freeze(self.data))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (self.t_s, self.kind, self.role, dict(self.data)) == (
+            other.t_s,
+            other.kind,
+            other.role,
+            dict(other.data),
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.t_s, self.kind, self.role))
+
+
+SourceItem = Packet | Beat | Event
+
+
+class BeatTimer:
+    """Beat timing for one participant (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    role : str
+        Participant role stamped on every beat.
+    max_lag_s : float
+        How far cumulative beat time may fall behind arrival before the missing time is declared
+        a gap. RR delivered up to this late in a burst keeps its cumulative timing.
+    max_lead_s : float
+        How far cumulative beat time may run ahead of arrival before re-anchoring.
+    """
+
+    def __init__(self, role: str, *, max_lag_s: float = 5.0, max_lead_s: float = 1.0) -> None:
+        self.role = role
+        self.max_lag_s = max_lag_s
+        self.max_lead_s = max_lead_s
+        self._last_t: float | None = None
+        self._reset_reason: str | None = None
+        self._index = 0
+
+    @property
+    def beat_count(self) -> int:
+        return self._index
+
+    def reset(self, reason: str = "strap disconnected") -> None:
+        """Drop the anchor (after a disconnect): the next beats are anchored on arrival and a
+        ``gap`` event spans the time from the last beat to the first new one."""
+        self._reset_reason = reason
+
+    def feed(
+        self, t_arrival_s: float, rr_ms: Iterable[float], seq: int
+    ) -> list[Beat | Event]:
+        """Time the RR intervals of one packet that arrived at ``t_arrival_s``."""
+        rr = [float(v) for v in rr_ms]
+        if not rr:
+            return []
+        out: list[Beat | Event] = []
+        total_s = sum(rr) / 1000.0
+        anchor: float | None = None
+        if self._last_t is None:
+            anchor = t_arrival_s
+        elif self._reset_reason is not None:
+            out.append(
+                Event(
+                    t_arrival_s,
+                    EventKind.GAP,
+                    self.role,
+                    {
+                        "start_s": self._last_t,
+                        "end_s": max(self._last_t, t_arrival_s - total_s),
+                        "reason": self._reset_reason,
+                    },
+                )
+            )
+            anchor = t_arrival_s
+        else:
+            end = self._last_t + total_s
+            lag = t_arrival_s - end
+            if lag > self.max_lag_s:
+                gap_end = t_arrival_s - total_s
+                out.append(
+                    Event(
+                        t_arrival_s,
+                        EventKind.GAP,
+                        self.role,
+                        {
+                            "start_s": self._last_t,
+                            "end_s": gap_end,
+                            "reason": "beats missing: RR fell "
+                            f"{lag:.1f} s behind arrival",
+                        },
+                    )
+                )
+                anchor = t_arrival_s
+            elif lag < -self.max_lead_s:
+                out.append(
+                    Event(
+                        t_arrival_s,
+                        EventKind.RESYNC,
+                        self.role,
+                        {"shift_s": lag},
+                    )
+                )
+                anchor = t_arrival_s
+        if anchor is not None:
+            t = anchor - total_s
+            if self._last_t is not None and t < self._last_t:
+                # Never let re-anchored beats step back before a beat already given out.
+                t = self._last_t
+        else:
+            assert self._last_t is not None
+            t = self._last_t
+        for v in rr:
+            t += v / 1000.0
+            out.append(Beat(t, v, self.role, seq, self._index))
+            self._index += 1
+        self._last_t = t
+        self._reset_reason = None
+        return out
+
+
+class NotificationDecoder:
+    """Decode packets and time their beats, for any number of participants.
+
+    Feed it every :class:`Packet` and every source :class:`Event` (connects and disconnects
+    reset the timing) in arrival order; it returns the beats and derived events. Malformed
+    notifications are logged, counted per role, and reported as ``malformed`` events; they
+    never raise.
+    """
+
+    def __init__(self, *, max_lag_s: float = 5.0, max_lead_s: float = 1.0) -> None:
+        self._timers: dict[str, BeatTimer] = {}
+        self._max_lag_s = max_lag_s
+        self._max_lead_s = max_lead_s
+        self.malformed: dict[str, int] = {}
+        self.last_measurement: dict[str, gatt.HeartRateMeasurement] = {}
+
+    def timer(self, role: str) -> BeatTimer:
+        t = self._timers.get(role)
+        if t is None:
+            t = self._timers[role] = BeatTimer(
+                role, max_lag_s=self._max_lag_s, max_lead_s=self._max_lead_s
+            )
+        return t
+
+    def feed_packet(self, p: Packet) -> list[Beat | Event]:
+        try:
+            m = gatt.decode(p.payload)
+        except gatt.MalformedNotification as exc:
+            self.malformed[p.role] = self.malformed.get(p.role, 0) + 1
+            log.warning("skipped a malformed notification from %s: %s", p.role, exc)
+            return [
+                Event(
+                    p.t_s,
+                    EventKind.MALFORMED,
+                    p.role,
+                    {"error": str(exc), "payload_hex": p.payload.hex(), "seq": p.seq},
+                )
+            ]
+        self.last_measurement[p.role] = m
+        return self.timer(p.role).feed(p.t_s, m.rr_ms, p.seq)
+
+    def feed_event(self, e: Event) -> list[Beat | Event]:
+        if e.role is not None and e.kind == EventKind.DISCONNECT:
+            self.timer(e.role).reset(str(e.data.get("reason", "strap disconnected")))
+        return []
+
+    def feed(self, item: Packet | Event) -> list[Beat | Event]:
+        if isinstance(item, Packet):
+            return self.feed_packet(item)
+        return self.feed_event(item)

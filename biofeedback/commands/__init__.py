@@ -1,0 +1,1 @@
+"""One module per ``biofeedback`` subcommand; see :mod:`biofeedback.cli`."""

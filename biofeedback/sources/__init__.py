@@ -1,0 +1,113 @@
+"""Beat sources: one interface for straps, the simulator and recordings.
+
+A :class:`BeatSource` is an async iterator of :class:`~biofeedback.beats.Packet`,
+:class:`~biofeedback.beats.Beat` and :class:`~biofeedback.beats.Event` items, in session-clock
+order. Subclasses produce only the raw side (packets and source events such as connects,
+markers and pacer changes) in :meth:`BeatSource.raw`; the base class runs every packet through
+the same :class:`~biofeedback.beats.NotificationDecoder`, so a strap, the simulator and a replay
+are decoded and timed by one piece of code and the engine cannot tell them apart.
+
+Participants are labelled by role; nothing limits a session to two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from biofeedback.beats import Beat, Event, NotificationDecoder, Packet, SourceItem
+
+__all__ = ["BeatSource", "Pacer", "parse_speed"]
+
+
+def parse_speed(text: str | float | None) -> float | None:
+    """Parse a replay speed: ``"max"`` (or ``None``) means as fast as possible, else a factor > 0.
+
+    Raises
+    ------
+    ValueError
+        Not ``max`` and not a positive number.
+    """
+    if text is None:
+        return None
+    if isinstance(text, str) and text.strip().lower() in {"max", "inf", "fastest"}:
+        return None
+    try:
+        v = float(str(text).rstrip("xX"))
+    except ValueError:
+        raise ValueError(f"speed must be a positive number or 'max', not {text!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise ValueError(f"speed must be a positive number or 'max', not {text!r}")
+    return v
+
+
+class Pacer:
+    """Sleeps so that session time ``t_s`` is reached at wall time ``start + t_s / speed``.
+
+    ``speed=None`` never sleeps (as fast as possible), but still yields to the event loop.
+    """
+
+    def __init__(self, speed: float | None) -> None:
+        self.speed = speed
+        self._t0: float | None = None
+
+    async def wait_until(self, t_s: float) -> None:
+        if self.speed is None:
+            await asyncio.sleep(0)
+            return
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now - t_s / self.speed
+        delay = self._t0 + t_s / self.speed - now
+        await asyncio.sleep(max(0.0, delay))
+
+
+class BeatSource(ABC):
+    """Base class for every source of beats.
+
+    Attributes
+    ----------
+    roles : tuple of str
+        Participant roles this source delivers, e.g. ``("therapist", "client")``.
+    metadata : dict
+        Session metadata a recorder stores: devices, settings, ground truth for simulations.
+    """
+
+    roles: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.metadata: dict[str, Any] = {}
+        self.decoder = NotificationDecoder()
+        self._stopped = False
+
+    @abstractmethod
+    def raw(self) -> AsyncIterator[Packet | Event]:
+        """Packets and source events in arrival order."""
+
+    def stop(self) -> None:
+        """Ask the source to end after the item it is on."""
+        self._stopped = True
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    async def __aiter__(self) -> AsyncIterator[SourceItem]:
+        async for item in self.raw():
+            yield item
+            for derived in self.decoder.feed(item):
+                yield derived
+            if self._stopped:
+                break
+
+    async def collect(self) -> list[SourceItem]:
+        """All items of the source (for tests and scripts)."""
+        return [item async for item in self]
+
+
+def beats_of(items: Iterable[SourceItem], role: str | None = None) -> list[Beat]:
+    """The beats among ``items``, optionally of one role."""
+    return [i for i in items if isinstance(i, Beat) and (role is None or i.role == role)]
