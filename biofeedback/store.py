@@ -145,7 +145,9 @@ class SessionWriter:
         self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._db.execute("BEGIN")
-        self._db.executescript(_SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
         meta = {
             "format": FORMAT,
             "schema_version": SCHEMA_VERSION,
