@@ -135,7 +135,9 @@ class SessionWriter:
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except OSError as exc:
-            raise SessionFileError(f"{self.path}: cannot create session file: {exc.strerror}") from exc
+            raise SessionFileError(
+                f"{self.path}: cannot create session file: {exc.strerror}"
+            ) from exc
         os.close(fd)
         os.chmod(self.path, 0o600)
         self._lock = threading.RLock()

@@ -37,8 +37,11 @@ def test_round_trip_of_packets_events_beats_and_meta(tmp_path):
         items.append(p)
         items += dec.feed(p)
     marker = Event(2.5, EventKind.MARKER, None, {"text": "breathing starts"})
-    with SessionWriter(path, {"roles": ["therapist"], "settings": {"x": 1}},
-                       {"therapist": {"name": "Polar H10 1234"}}) as w:
+    with SessionWriter(
+        path,
+        {"roles": ["therapist"], "settings": {"x": 1}},
+        {"therapist": {"name": "Polar H10 1234"}},
+    ) as w:
         w.write_all(items[:4])
         w.write(marker)
         w.write_all(items[4:])
