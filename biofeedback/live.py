@@ -166,7 +166,8 @@ class LiveSession:
             self._targets, backend=self._backend, policy=self._policy, clock=self._clock
         )
         self._ready.set()
-        self.stats = await record_source(self.source, self.writer, [self._consume])
+        self.stats = RecordStats()
+        await record_source(self.source, self.writer, [self._consume], self.stats)
 
     @property
     def running(self) -> bool:

@@ -47,12 +47,12 @@ def new_session_path(
     platform: str | None = None,
     now: _dt.datetime | None = None,
 ) -> Path:
-    """A new, not yet existing ``session-YYYYmmdd-HHMMSS.sqlite`` in :func:`sessions_dir`."""
+    """A new, not yet existing ``session-YYYYmmdd-HHMMSS.session`` in :func:`sessions_dir`."""
     stamp = (now or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
     d = sessions_dir(environ, platform)
-    path = d / f"session-{stamp}.sqlite"
+    path = d / f"session-{stamp}.session"
     n = 2
     while path.exists():
-        path = d / f"session-{stamp}-{n}.sqlite"
+        path = d / f"session-{stamp}-{n}.session"
         n += 1
     return path

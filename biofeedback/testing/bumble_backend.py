@@ -27,7 +27,7 @@ Script format (JSON; :func:`load_script`)::
     {"straps": [
       {"name": "Polar H10 A1", "address": "C1:00:00:00:00:01", "rssi_dbm": -48,
        "battery_pct": 87, "body_location": 1, "manufacturer": "Polar Electro Oy",
-       "model": "H10", "firmware": "5.0.0", "answers": true,
+       "model": "H10", "firmware": "5.0.0", "answers": true, "advertise_heart_rate": true,
        "script": [
          {"notify": "103b5304", "after_s": 0.2},       # wait for a subscriber, sleep, send
          {"notify": "10485203", "after_s": 0.2, "repeat": 2},  # the same bytes twice
@@ -106,6 +106,7 @@ class StrapSpec:
     model: str | None = "VH1"
     firmware: str | None = "1.0.0"
     answers: bool = True
+    advertise_heart_rate: bool = True
     script: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
@@ -188,7 +189,8 @@ class VirtualStrap:
                     (AdvertisingData.FLAGS, bytes([0x06])),
                     (
                         AdvertisingData.INCOMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
-                        bytes.fromhex("0d18"),
+                        # 0x180D (Heart Rate) or, for a gadget that is no strap, 0x180F only.
+                        bytes.fromhex("0d18" if spec.advertise_heart_rate else "0f18"),
                     ),
                     (AdvertisingData.COMPLETE_LOCAL_NAME, spec.name.encode()),
                 ]
@@ -272,8 +274,7 @@ class VirtualStrap:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(Exception):
-                await self._task
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 @functools.cache
