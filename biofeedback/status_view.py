@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from biofeedback.beats import Event, EventKind, SourceItem
 from biofeedback.live import LiveSnapshot, RoleStatus
 
 __all__ = ["StatusLines"]
@@ -44,16 +45,18 @@ class StatusLines:
         self._states: dict[str, tuple[str, str]] = {}
         self._next_summary: float | None = None
 
+    def feed(self, item: SourceItem) -> None:
+        """Print a connection-state change as it happens (items from
+        :meth:`~biofeedback.live.LiveSession.subscribe`); other items are ignored."""
+        if isinstance(item, Event) and item.kind == EventKind.STATE and item.role is not None:
+            state = str(item.data.get("state"))
+            self._state_line(item.t_s, item.role, state, str(item.data.get("reason", "")))
+
     def update(self, snap: LiveSnapshot) -> None:
         """Print what changed since the last call (call it a few times a second)."""
         for role, st in snap.roles.items():
-            key = (st.state, st.reason)
-            if self._states.get(role) != key:
-                self._states[role] = key
-                self._print(
-                    f"[{snap.t_s:7.1f} s] {role}: {st.state}"
-                    + (f" ({st.reason})" if st.reason else "")
-                )
+            if st.reason:  # an empty reason is the placeholder before the first state event
+                self._state_line(snap.t_s, role, st.state, st.reason)
         now = self._clock()
         if self._next_summary is None:
             self._next_summary = now + self.every_s
@@ -61,6 +64,11 @@ class StatusLines:
             self._next_summary = now + self.every_s
             for role, st in snap.roles.items():
                 self._print(f"[{snap.t_s:7.1f} s] {role}: {summary(st)}")
+
+    def _state_line(self, t_s: float, role: str, state: str, reason: str) -> None:
+        if self._states.get(role) != (state, reason):
+            self._states[role] = (state, reason)
+            self._print(f"[{t_s:7.1f} s] {role}: {state}" + (f" ({reason})" if reason else ""))
 
     def _print(self, line: str) -> None:
         print(line, file=self.stream, flush=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import queue
 import signal
 import sys
 import threading
@@ -94,6 +95,34 @@ def _targets(args: argparse.Namespace, backend: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         raise UserError(f"--duration must be a positive number of seconds, not {args.duration}")
+    stop = threading.Event()
+    started = threading.Event()
+
+    def on_signal(_signum: int, _frame: Any) -> None:
+        # Before the session runs (scanning) a signal ends the command like Ctrl-C; after,
+        # it asks the session to disconnect the straps and close the file.
+        if not started.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    handlers: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handlers[sig] = signal.signal(sig, on_signal)
+    try:
+        return _run(args, stop, started)
+    finally:
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
+
+
+def _drain(feed: queue.Queue[Any], view: StatusLines) -> None:
+    with contextlib.suppress(queue.Empty):
+        while True:
+            view.feed(feed.get_nowait())
+
+
+def _run(args: argparse.Namespace, stop: threading.Event, started: threading.Event) -> int:
     backend = backend_from_options(args.virtual_straps)
     targets = _targets(args, backend)
     if backend.start is not None and not (args.therapist or args.client):
@@ -103,23 +132,19 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else new_session_path()
     session = LiveSession(targets, out=out, backend=backend)
     view = StatusLines(sys.stdout)
-    stop = threading.Event()
-    handlers: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            handlers[sig] = signal.signal(sig, lambda *_: stop.set())
     print(f"recording to {out}", file=sys.stderr)
+    started.set()
     session.start()
+    feed = session.subscribe()
     try:
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.is_set() and session.running:
+            _drain(feed, view)
             view.update(session.snapshot())
             if deadline is not None and time.monotonic() >= deadline:
                 break
             stop.wait(0.2)
     finally:
-        for sig, old in handlers.items():
-            signal.signal(sig, old)
         try:
             stats = session.stop()
         except BluetoothUnavailable:
@@ -127,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 with contextlib.suppress(OSError):
                     out.unlink()
             raise
+    _drain(feed, view)
     final = session.snapshot()
     view.update(final)
     for role, st in final.roles.items():

@@ -12,6 +12,7 @@ numbers as a live session.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 import time
@@ -24,21 +25,21 @@ import pytest
 pytest.importorskip("bleak")
 pytest.importorskip("bumble")
 
-from bleak.exc import (  # noqa: E402
+from bleak.exc import (
     BleakBluetoothNotAvailableError,
     BleakBluetoothNotAvailableReason,
     BleakDBusError,
     BleakError,
 )
 
-from biofeedback import cli  # noqa: E402
-from biofeedback.beats import Beat, Event, EventKind, Packet  # noqa: E402
-from biofeedback.live import LiveSession  # noqa: E402
-from biofeedback.paths import new_session_path, user_data_dir  # noqa: E402
-from biofeedback.sources.ble import BleSource, ConnectionState, ReconnectPolicy  # noqa: E402
-from biofeedback.store import SessionReader  # noqa: E402
-from biofeedback.straps import BluetoothUnavailable, bluetooth_unavailable, scan  # noqa: E402
-from biofeedback.testing.bumble_backend import StrapSpec, VirtualRadio  # noqa: E402
+from biofeedback import cli
+from biofeedback.beats import Beat, Event, EventKind, Packet
+from biofeedback.live import LiveSession
+from biofeedback.paths import new_session_path, user_data_dir
+from biofeedback.sources.ble import BleSource, ConnectionState, ReconnectPolicy
+from biofeedback.store import SessionReader
+from biofeedback.straps import BluetoothUnavailable, bluetooth_unavailable, scan
+from biofeedback.testing.bumble_backend import StrapSpec, VirtualRadio
 
 SPEED = 8.0
 
@@ -298,7 +299,7 @@ def test_drop_and_reconnect_records_a_gap_without_duplicates_other_strap_unaffec
     n_before = sum(len(c[2]) for c in first)
     before, resumed = beats[:n_before], beats[n_before:]
     for seg in (before, resumed):
-        for a, b in zip(seg, seg[1:], strict=False):
+        for a, b in itertools.pairwise(seg):
             assert b.t_s - a.t_s == pytest.approx(b.rr_ms / 1000.0, abs=1e-9)
     gap = gaps[0]
     assert gap.data["start_s"] == pytest.approx(before[-1].t_s)
