@@ -772,7 +772,15 @@ def simulate_session(config: SimulationConfig) -> Simulation:
         if not any(o.start_s == seg.end_s for o in config.pacing):
             events.append(Event(float(seg.end_s), EventKind.PACER, None, {"rate_bpm": 0.0}))
     order = {r: i for i, r in enumerate(roles)}
-    events.sort(key=lambda e: (e.t_s, e.kind != EventKind.DISCONNECT, order.get(e.role or "", -1)))
+    # On equal times: strap events (disconnects first) before session-wide ones (the pacer).
+    events.sort(
+        key=lambda e: (
+            e.t_s,
+            e.role is None,
+            e.kind != EventKind.DISCONNECT,
+            order.get(e.role or "", 0),
+        )
+    )
     notes.sort(key=lambda x: (x.t_s, order[x.role]))
     packets = tuple(Packet(x.t_s, x.role, x.payload, i) for i, x in enumerate(notes))
 
