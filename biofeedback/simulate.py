@@ -641,7 +641,13 @@ def _packetize(
             if chunk:
                 delivered[chunk] = True
                 if need_anchor:
-                    offsets.append({"from_s": arr, "offset_s": arr - float(t_beats[chunk[-1]])})
+                    offsets.append(
+                        {
+                            "connected_s": sent_until,
+                            "from_s": arr,
+                            "offset_s": arr - float(t_beats[chunk[-1]]),
+                        }
+                    )
                     need_anchor = False
 
     while schedule_t <= dur:
@@ -693,8 +699,10 @@ def simulate_session(config: SimulationConfig) -> Simulation:
         ``n_beats_delivered``, ``segments`` (each with ``start_s``, ``end_s``, ``breathing``
         ``"spontaneous"`` or ``"paced"``, ``breathing_rate_bpm``, ``rsa_amplitude_ms``,
         ``rsa_peak_to_trough_ms`` and for paced ones ``steady_from_s``), ``ectopic_beats_s``,
-        ``missed_beats_s``, ``dropouts``, ``late_bursts`` and ``timing_offsets`` (receiver
-        beat time minus true beat time from each (re)connect on).
+        ``missed_beats_s``, ``dropouts``, ``late_bursts`` (``t_s`` the held notification was
+        due, ``delay_s``) and ``timing_offsets``: per connected stretch, ``connected_s`` (its
+        start: 0 or a drop-out's end; it holds the beats after that time), ``from_s`` (arrival
+        of its first beats) and ``offset_s`` (receiver beat time minus true beat time).
 
     Raises
     ------

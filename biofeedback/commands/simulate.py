@@ -34,7 +34,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--minutes", type=float, default=10.0, help="session length (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
-        "--pace-bpm", type=float, default=None, help="pacer rate, breaths per minute (3-30)"
+        "--pace-bpm",
+        type=float,
+        default=None,
+        help="pacer rate for the whole session, breaths per minute (3-30; 0 or absent: none)",
     )
     p.add_argument("--coupling", type=float, default=0.0, help="coupling strength 0..1 (default 0)")
     p.add_argument(
@@ -74,8 +77,10 @@ def build_config(args: argparse.Namespace) -> SimulationConfig:
     if not 0 <= ectopic <= 20:
         raise UserError(f"--ectopic-per-min must be between 0 and 20, not {args.ectopic_per_min:g}")
     pace = args.pace_bpm
-    if pace is not None and not (math.isfinite(pace) and 3 <= pace <= 30):
-        raise UserError(f"--pace-bpm must be between 3 and 30 breaths per minute, not {pace:g}")
+    if pace is not None and pace != 0 and not (math.isfinite(pace) and 3 <= pace <= 30):
+        raise UserError(
+            f"--pace-bpm must be between 3 and 30 breaths per minute (0 for none), not {pace:g}"
+        )
     if args.solo and coupling > 0:
         raise UserError("--coupling needs two people; leave out --solo")
     duration = minutes * 60.0
@@ -110,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
     config = build_config(args)
     out: Path = args.out
     overwrite = bool(args.overwrite)
+    if out.is_dir():
+        raise UserError(f"{out}: is a folder; give a file name for the session")
     if out.exists() and not overwrite:
         try:
             with SessionReader(out) as r:

@@ -166,11 +166,12 @@ def test_decoded_beats_are_true_beats_shifted_by_the_stated_offset(
         rr_true = truth.rr_ms[truth.delivered]
         assert np.array_equal([b.rr_ms for b in got], rr_true)
         offsets = gt[role]["timing_offsets"]
-        starts = np.array([o["from_s"] for o in offsets])
-        t_got = np.array([b.t_s for b in got])
-        which = np.searchsorted(starts, t_got + 1.2, side="right") - 1
+        starts = np.array([o["connected_s"] for o in offsets])
+        which = np.searchsorted(starts, t_true, side="right") - 1
         shift = np.array([offsets[k]["offset_s"] for k in which])
+        t_got = np.array([b.t_s for b in got])
         np.testing.assert_allclose(t_got - shift, t_true, atol=1e-9)
+        assert len(offsets) == 1 + len(gt[role]["dropouts"])
         assert all(0 <= o["offset_s"] <= 2.0 for o in offsets)
 
 
@@ -477,7 +478,8 @@ def test_simulate_command_protects_other_files(tmp_path: Path, capsys) -> None:
         (["--coupling", "-0.1"], "--coupling"),
         (["--lag-s", "-2"], "--lag-s"),
         (["--ectopic-per-min", "-1"], "--ectopic-per-min"),
-        (["--pace-bpm", "0"], "--pace-bpm"),
+        (["--pace-bpm", "2"], "--pace-bpm"),
+        (["--pace-bpm", "-6"], "--pace-bpm"),
         (["--seed", "-5"], "--seed"),
         (["--solo", "--coupling", "0.5"], "two people"),
     ],
