@@ -219,7 +219,7 @@ def resample_rr(
     t = _times(rr, t_s)
     if rr.size < 2:
         return np.empty(0), np.empty(0)
-    n = int(math.floor((t[-1] - t[0]) * fs_hz + 1e-9)) + 1
+    n = math.floor((t[-1] - t[0]) * fs_hz + 1e-9) + 1
     grid = t[0] + np.arange(n) / fs_hz
     if rr.size < 4:
         # A not-a-knot spline needs 4 points; fall back to linear for 2-3 beats.
@@ -294,13 +294,15 @@ def lomb_psd(
     rr_ms: ArrayLike,
     *,
     f_max_hz: float = 0.5,
-    oversample: float = 4.0,
+    oversample: float = 2.0,
 ) -> Spectrum:
     """Lomb-Scargle PSD (ms^2/Hz) of RR at the beat times, no interpolation.
 
     ``P(f) = lombscargle(t, rr - mean(rr), 2 pi f, normalize=False) * 2 T / N`` with ``T`` the
     record length (s) and ``N`` the number of beats; ``f`` runs from 0 to ``f_max_hz`` in steps
     of ``1 / (oversample * T)`` (capped at 1/300 Hz so short windows still get a usable grid).
+    Cost grows as beats x frequencies (a one-hour record takes seconds with SciPy 1.17), so
+    Welch stays the default for long records.
 
     Returns
     -------
