@@ -56,9 +56,9 @@ class EventKind:
     STATE = "state"
     END = "end"
 
-    #: Events the beat timer derives from packets; a replay derives them again instead of
-    #: reading them from the file.
-    DERIVED = frozenset({GAP, RESYNC, MALFORMED})
+    #: Events derived from the packets (by the beat timer) or added by the recorder (``end``);
+    #: a replay derives them again instead of reading them from the file.
+    DERIVED = frozenset({GAP, RESYNC, MALFORMED, END})
 
 
 @dataclass(frozen=True, slots=True)

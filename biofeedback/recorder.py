@@ -43,8 +43,9 @@ async def record_source(
     the run is interrupted.
 
     The session metadata and participant info of the source are written first. On any exit
-    (end, cancellation, Ctrl-C) an ``end`` event is written and the writer is flushed; the
-    caller closes it.
+    (end, cancellation, Ctrl-C) an ``end`` event is written, the writer is flushed and the
+    consumers get the ``end`` event too (the engine then classifies its last beats); the
+    caller closes the writer.
     """
     stats = stats if stats is not None else RecordStats()
     consumers = list(consumers)
@@ -68,9 +69,12 @@ async def record_source(
             for c in consumers:
                 c(item)
     finally:
+        end = Event(stats.last_t_s, EventKind.END, None, {})
         if writer is not None:
-            writer.write_event(Event(stats.last_t_s, EventKind.END, None, {}))
+            writer.write_event(end)
             writer.flush()
+        for c in consumers:
+            c(end)
     return stats
 
 

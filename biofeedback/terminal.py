@@ -10,6 +10,7 @@ import math
 import sys
 from typing import TextIO
 
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -70,34 +71,44 @@ def render_snapshot(snap: Snapshot, title: str = "co-regulation monitor") -> Gro
     """A rich renderable of one snapshot (also used by tests)."""
     pacer = "off" if snap.pacer_bpm is None else f"{snap.pacer_bpm:g} breaths/min"
     head = Text.assemble((title, "bold"), f"   session time {_clock(snap.t_s)}   pacer {pacer}")
-    table = Table(expand=False, header_style="bold")
-    for col in (
-        "person",
-        "strap",
-        "HR bpm",
-        "last RR ms",
-        "RMSSD 60 s ms",
-        "beats",
-        "gaps",
-        "note",
-    ):
-        table.add_column(col, justify="left" if col in ("person", "strap", "note") else "right")
+    table = Table(
+        expand=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1)
+    )
+    paced = snap.pacer_bpm is not None
+    cols = ["person", "strap", "HR", "RR", "RMSSD", "artif."]
+    cols += ["RSA"] if paced else ["breaths"]
+    cols += ["coher.", "beats"]
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("person", "strap") else "right")
+    notes: list[str] = []
     for role, p in snap.participants.items():
-        note = "" if p.reliable else f"settling: {p.unreliable_reason}"
+        mark = "" if p.reliable else "?"
+        if not p.reliable:
+            notes.append(f"{role}: values marked ? are unreliable ({p.unreliable_reason})")
+        if p.gaps:
+            notes.append(f"{role}: {p.gaps} gap{'s' if p.gaps > 1 else ''} in the recording")
         table.add_row(
             role,
             p.connection,
             _num(p.hr_bpm),
             _num(p.last_rr_ms),
-            _num(p.rmssd_ms, ".1f") + ("" if p.reliable else " ?"),
+            _num(p.rmssd_ms, ".1f") + mark,
+            _num(p.burden_pct, ".0f", " %"),
+            _num(p.rsa_amplitude_ms, ".0f") + mark if paced else _num(p.breathing_rate_bpm, ".1f"),
+            _num(p.coherence_ratio, ".1f"),
             str(p.n_beats),
-            str(p.gaps),
-            note,
         )
+    legend = Text(
+        "HR beats/min, last RR and RMSSD over 60 s in ms, artifacts in % of recent beats, "
+        + ("RSA amplitude at the pacer in ms, " if paced else "breathing rate per minute, ")
+        + "coherence ratio",
+        style="dim",
+    )
+    note_text = Text("\n".join(notes), style="yellow") if notes else Text("")
     events = Table.grid()
     for e in snap.recent_events[-6:]:
         events.add_row(Text(f"{_clock(e.t_s)}  {describe_event(e)}", style="dim"))
-    return Group(head, table, events)
+    return Group(head, table, legend, note_text, events)
 
 
 class TerminalView:
@@ -125,6 +136,8 @@ class TerminalView:
         self.engine = engine
         self.title = title
         self.console = Console(file=file or sys.stdout)
+        if not self.console.is_terminal:  # a log file or pipe: no need to fit 80 columns
+            self.console = Console(file=file or sys.stdout, width=120)
         self._live = Live(
             self._render(),
             console=self.console,
@@ -143,3 +156,4 @@ class TerminalView:
     def __exit__(self, *exc: object) -> None:
         self._live.update(self._render(), refresh=True)
         self._live.__exit__(None, None, None)
+        self.console.line()

@@ -1,0 +1,164 @@
+"""The streaming engine: equals the batch functions, flags artifacts, measures paced RSA."""
+
+from __future__ import annotations
+
+import gzip
+import math
+
+import numpy as np
+import pytest
+
+from biofeedback.beats import Beat, Event, EventKind
+from biofeedback.engine import Engine, EngineConfig, window_breaks
+from biofeedback.sources.replay import iter_session
+from biofeedback.store import SessionReader
+from hrv.artifacts import classify_intervals
+from hrv.coherence import coherence_ratio
+from hrv.rsa import estimate_breathing_rate, rsa_at_rate
+from hrv.time_domain import time_domain
+
+from ..conftest import ROOT
+
+DYAD = ROOT / "sample_data" / "dyad_session.session"
+SOLO = ROOT / "sample_data" / "solo_paced.session"
+
+
+def _beats_and_gaps(items, role):
+    """Beat arrays of one role plus, per beat, whether it follows a recording gap."""
+    t, rr, after_gap = [], [], []
+    pending = False
+    for i in items:
+        if isinstance(i, Event) and i.kind == EventKind.GAP and i.role == role:
+            pending = True
+        elif isinstance(i, Beat) and i.role == role:
+            t.append(i.t_s)
+            rr.append(i.rr_ms)
+            after_gap.append(pending and len(t) > 1)
+            pending = False
+    return np.array(t), np.array(rr), np.array(after_gap)
+
+
+def _batch(t, rr, after_gap, cfg):
+    """The batch recipe the engine promises (module docstring of biofeedback.engine)."""
+    flags = classify_intervals(rr, causal=True)
+    w = t > t[-1] - cfg.rmssd_window_s
+    td = time_domain(rr[w], window_breaks(flags[w], after_gap[w]))
+    x = t > t[-1] - cfg.extra_window_s
+    extra = time_domain(rr[x], window_breaks(flags[x], after_gap[x])).rmssd_ms
+    burden = 100 * np.count_nonzero(flags[w]) / np.count_nonzero(w)
+    ok = flags == 0
+    r = (t > t[-1] - cfg.rsa_window_s) & ok
+    c = (t > t[-1] - cfg.coherence_window_s) & ok
+    return {
+        "rmssd_ms": td.rmssd_ms,
+        "mean_hr_bpm": td.mean_hr_bpm,
+        "rmssd_extra_ms": extra,
+        "burden_pct": burden,
+        "breathing_rate_bpm": estimate_breathing_rate(t[r], rr[r]),
+        "coherence_ratio": coherence_ratio(t[c], rr[c], window_s=cfg.coherence_window_s).ratio,
+        "n_beats": t.size,
+    }
+
+
+def test_streaming_equals_batch_on_the_sample_dyad():
+    items = list(iter_session(DYAD))
+    engine = Engine(("therapist", "client"))
+    for i in items:
+        engine.feed(i)
+    engine.finish()
+    snap = engine.snapshot()
+    for role in ("therapist", "client"):
+        t, rr, after_gap = _beats_and_gaps(items, role)
+        want = _batch(t, rr, after_gap, engine.config)
+        got = snap.participants[role]
+        for key, value in want.items():
+            assert getattr(got, key) == pytest.approx(value, rel=1e-9, abs=1e-9), (role, key)
+    # The client's strap dropped out once in the sample; the engine saw the gap.
+    assert snap.participants["client"].gaps == 1
+
+
+def test_streaming_rsa_equals_batch_and_ground_truth_while_pacing():
+    with SessionReader(SOLO) as r:
+        truth = r.meta["ground_truth"]["participants"]["solo"]
+    seg = truth["segments"][0]
+    offset = truth["timing_offsets"][0]["offset_s"]
+    items = [i for i in iter_session(SOLO) if i.t_s < 240.0]
+    engine = Engine(("solo",))
+    for i in items:
+        engine.feed(i)
+    got = engine.snapshot().participants["solo"]
+    t, rr, _ = _beats_and_gaps(items, "solo")
+    # The engine's last once-a-second update used the beats up to the last whole second.
+    upto = t <= got.slow_t_s
+    t, rr = t[upto], rr[upto]
+    w = t > t[-1] - 60.0
+    fit = rsa_at_rate(t[w], rr[w], 6.0, 0.0)
+    assert got.rsa_amplitude_ms == pytest.approx(fit.amplitude_ms, rel=1e-9)
+    assert got.rsa_phase_deg == pytest.approx(fit.phase_deg, rel=1e-9)
+    # Against the simulator's ground truth: RR = A cos(2 pi f (t - t0)), sampled at the start
+    # of each interval (one mean RR before the beat that ends it), on the strap's clock, which
+    # the beat timer sees `offset` seconds late: phase 90 deg - 360 f (offset + mean RR).
+    assert got.rsa_amplitude_ms == pytest.approx(seg["rsa_amplitude_ms"], rel=0.05)
+    want_phase = 90.0 - 360.0 * 0.1 * (offset + rr.mean() / 1000.0)
+    assert abs((got.rsa_phase_deg - want_phase + 180) % 360 - 180) < 15
+    assert got.breathing_rate_bpm == pytest.approx(6.0, abs=0.5)
+    assert got.reliable
+
+
+def _polar_rr(shared_data):
+    path = shared_data / "polar_h10_pvc" / "polar_h10_pvc_detectPVC.csv.gz"
+    rr = []
+    with gzip.open(path, "rt") as fh:
+        next(fh)
+        for line in fh:
+            v = line.rstrip("\n").split(",")[3]
+            if v:
+                rr.append(float(v))
+    return np.array(rr)
+
+
+def test_real_trigeminy_marks_feedback_unreliable(shared_data):
+    rr = _polar_rr(shared_data)
+    engine = Engine(("solo",))
+    t = np.cumsum(rr) / 1000
+    unreliable_after_first_minute = []
+    for k, (ti, v) in enumerate(zip(t, rr, strict=True)):
+        engine.feed(Beat(float(ti), float(v), "solo", k, k))
+        if ti > 60:
+            unreliable_after_first_minute.append(
+                not engine.snapshot().participants["solo"].reliable
+            )
+    snap = engine.snapshot().participants["solo"]
+    assert snap.burden_pct > 30
+    assert all(unreliable_after_first_minute)
+    assert "artifacts" in snap.unreliable_reason
+
+
+def test_memory_is_bounded_by_history():
+    cfg = EngineConfig(extra_window_s=64.0, history_s=80.0)
+    engine = Engine(("solo",), cfg)
+    t = 0.0
+    for k in range(1500):  # 20 minutes at 75 beats/min
+        t += 0.8
+        engine.feed(Beat(t, 800.0 + 20 * math.sin(k), "solo", k, k))
+    held = engine.window_arrays("solo", 1e9)[0]
+    assert held.size <= 80 / 0.8 + 1
+    assert engine.snapshot().participants["solo"].n_beats == 1500
+
+
+def test_short_windows_give_nan_and_a_reason_not_errors():
+    engine = Engine(("solo",))
+    snap = engine.snapshot().participants["solo"]
+    assert math.isnan(snap.rmssd_ms) and not snap.reliable
+    engine.feed(Beat(1.0, 1000.0, "solo", 0, 0))
+    snap = engine.snapshot().participants["solo"]
+    assert snap.n_beats == 1 and math.isnan(snap.rmssd_ms)
+    assert "only 1 beats" in snap.unreliable_reason
+
+
+def test_pacer_events_set_and_clear_the_rate():
+    engine = Engine(("solo",))
+    engine.feed(Event(5.0, EventKind.PACER, None, {"rate_bpm": 6.0}))
+    assert engine.snapshot().pacer_bpm == 6.0
+    engine.feed(Event(65.0, EventKind.PACER, None, {"rate_bpm": 0}))
+    assert engine.snapshot().pacer_bpm is None
