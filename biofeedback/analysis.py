@@ -20,6 +20,9 @@ from biofeedback.beats import Beat, Event, EventKind
 from biofeedback.errors import UserError
 from biofeedback.rrfiles import read_rr_file
 from biofeedback.sources.replay import iter_session
+from hrv.artifacts import correct_artifacts
+from hrv.rsa import estimate_breathing_rate, rsa_at_rate
+from hrv.spectral import frequency_domain
 from hrv.time_domain import time_domain
 
 __all__ = ["RoleSeries", "SessionInput", "analyze", "analyze_series", "load_input"]
@@ -166,41 +169,169 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def analyze_series(
-    s: RoleSeries, *, correction: str = "auto", pace_bpm: float | None = None
+def _paced_stretches(
+    changes: list[tuple[float, float]], end_s: float
+) -> list[tuple[float, float, float]]:
+    """``(start_s, end_s, rate_bpm)`` of each stretch with the pacer on."""
+    out = []
+    for k, (t, rate) in enumerate(changes):
+        stop = changes[k + 1][0] if k + 1 < len(changes) else end_s
+        if rate > 0 and stop > t:
+            out.append((t, stop, rate))
+    return out
+
+
+def breathing_rate_median(
+    t_s: NDArray[np.float64], rr_ms: NDArray[np.float64], window_s: float = 60.0
+) -> float:
+    """Median of the breathing-rate estimates of consecutive ``window_s`` windows (breaths/min).
+
+    A whole record holds no single breathing rate; the median of the windows that show a clear
+    RR oscillation (:func:`hrv.rsa.estimate_breathing_rate`) is a robust summary. ``nan`` if no
+    window does.
+    """
+    if t_s.size < 2:
+        return math.nan
+    rates = []
+    start = float(t_s[0])
+    while start + window_s <= float(t_s[-1]) + 1e-9:
+        w = (t_s > start) & (t_s <= start + window_s)
+        if np.count_nonzero(w) >= 10:
+            rates.append(estimate_breathing_rate(t_s[w], rr_ms[w]))
+        start += window_s
+    good = [r for r in rates if math.isfinite(r)]
+    return float(np.median(good)) if good else math.nan
+
+
+def _rsa(
+    t: NDArray[np.float64],
+    rr: NDArray[np.float64],
+    pace_bpm: float | None,
+    pacer: list[tuple[float, float]],
 ) -> dict[str, Any]:
-    """One participant's metrics (the contract's METRICS object)."""
-    rr = s.rr_ms
-    td = time_domain(rr, s.breaks)
-    duration = float(s.t_s[-1] - s.t_s[0] + rr[0] / 1000.0) if rr.size else 0.0
+    """The contract's ``rsa`` object.
+
+    With ``--pace-bpm`` the sine fit runs over the whole record at that rate (phase against a
+    pacer starting at the first beat). Otherwise, from the session's pacer events: over the
+    stretches paced at the rate used longest (phase against that pacer's start); the first
+    15 s of each stretch are left out while breathing settles. With no pacer at all only the
+    breathing-rate estimate is given: HF power (``hf_ms2``) is the spontaneous-breathing
+    measure, and it misses RSA when breathing is slower than about 9 breaths/min.
+    """
     out: dict[str, Any] = {
-        "n_beats": int(rr.size),
+        "pace_bpm": pace_bpm,
+        "amplitude_ms": None,
+        "peak_to_trough_bpm": None,
+        "phase_deg": None,
+        "r_squared": None,
+        "breathing_rate_est_bpm": breathing_rate_median(t, rr),
+        "window": None,
+    }
+    if t.size < 4:
+        return out
+    if pace_bpm is not None:
+        fit = rsa_at_rate(t, rr, pace_bpm, float(t[0] - rr[0] / 1000.0))
+        window = "whole record"
+    else:
+        stretches = _paced_stretches(pacer, float(t[-1]))
+        if not stretches:
+            return out
+        by_rate: dict[float, float] = {}
+        for a, b, rate in stretches:
+            by_rate[rate] = by_rate.get(rate, 0.0) + (b - a)
+        rate = max(by_rate, key=lambda r: by_rate[r])
+        settle = 15.0
+        mask = np.zeros(t.size, dtype=bool)
+        parts = []
+        for a, b, r in stretches:
+            if r == rate:
+                mask |= (t > a + settle) & (t <= b)
+                parts.append(f"{a:.0f}-{b:.0f} s")
+        t0 = next(a for a, _, r in stretches if r == rate)
+        if np.count_nonzero(mask) < 4:
+            return out
+        fit = rsa_at_rate(t[mask], rr[mask], rate, t0)
+        out["pace_bpm"] = rate
+        out["breathing_rate_est_bpm"] = breathing_rate_median(t[mask], rr[mask])
+        window = "paced stretches " + ", ".join(parts) + f" (first {settle:.0f} s of each left out)"
+    out.update(
+        amplitude_ms=fit.amplitude_ms,
+        peak_to_trough_bpm=fit.peak_to_trough_bpm,
+        phase_deg=fit.phase_deg,
+        r_squared=fit.r_squared,
+        window=window,
+    )
+    return out
+
+
+def _corrected_breaks(source_index: NDArray[np.intp], breaks: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Map gap breaks on original intervals to the corrected series."""
+    if not breaks.size:
+        return breaks
+    is_break = np.zeros(int(source_index.max()) + 2, dtype=bool)
+    is_break[breaks] = True
+    first = np.ones(source_index.size, dtype=bool)
+    first[1:] = source_index[1:] != source_index[:-1]
+    return np.flatnonzero(is_break[source_index] & first)
+
+
+def analyze_series(
+    s: RoleSeries,
+    *,
+    correction: str = "auto",
+    pace_bpm: float | None = None,
+    pacer: list[tuple[float, float]] | None = None,
+) -> dict[str, Any]:
+    """One participant's metrics (the contract's METRICS object).
+
+    ``correction="auto"`` detects and corrects artifacts (:func:`hrv.artifacts.correct_artifacts`)
+    before every measure; ``"none"`` reports what the detector flags but analyses the series as
+    recorded (the recipe that reproduces Kubios with correction off). Successive differences
+    across recording gaps are left out of RMSSD, pNN50, SD1 and SD2.
+    """
+    rr, t, breaks = s.rr_ms, s.t_s, s.breaks
+    duration = float(t[-1] - t[0] + rr[0] / 1000.0) if rr.size else 0.0
+    artifacts: dict[str, Any] = dict.fromkeys(
+        ("n_flagged", "pct", "ectopic", "missed", "extra", "long_short", "out_of_range")
+    )
+    if rr.size:
+        res = correct_artifacts(rr, t)
+        c = res.counts
+        artifacts = {
+            "n_flagged": res.n_flagged,
+            "pct": res.burden_pct,
+            "ectopic": c.get("ectopic", 0),
+            "missed": c.get("missed", 0),
+            "extra": c.get("extra", 0),
+            "long_short": c.get("long", 0) + c.get("short", 0),
+            "out_of_range": c.get("out_of_range", 0),
+            "corrected": correction == "auto",
+        }
+        if correction == "auto" and res.n_flagged:
+            assert res.t_s is not None
+            breaks = _corrected_breaks(res.source_index, breaks)
+            rr, t = res.rr_ms, res.t_s
+    td = time_domain(rr, breaks)
+    fd = frequency_domain(rr, t) if rr.size >= 2 else None
+    out: dict[str, Any] = {
+        "n_beats": int(s.rr_ms.size),
         "duration_s": duration,
         "mean_rr_ms": td.mean_rr_ms,
         "mean_hr_bpm": td.mean_hr_bpm,
         "sdnn_ms": td.sdnn_ms,
         "rmssd_ms": td.rmssd_ms,
+        "nn50": td.nn50,
         "pnn50_pct": td.pnn50_pct,
         "sd1_ms": td.sd1_ms,
         "sd2_ms": td.sd2_ms,
-        "lf_ms2": None,
-        "hf_ms2": None,
-        "lf_hf": None,
-        "artifacts": {
-            "n_flagged": None,
-            "pct": None,
-            "ectopic": None,
-            "missed": None,
-            "extra": None,
-            "long_short": None,
-        },
-        "rsa": {
-            "pace_bpm": pace_bpm,
-            "amplitude_ms": None,
-            "peak_to_trough_bpm": None,
-            "phase_deg": None,
-            "breathing_rate_est_bpm": None,
-        },
+        "vlf_ms2": fd.vlf_ms2 if fd else None,
+        "lf_ms2": fd.lf_ms2 if fd else None,
+        "hf_ms2": fd.hf_ms2 if fd else None,
+        "lf_hf": fd.lf_hf if fd else None,
+        "lf_peak_hz": fd.lf_peak_hz if fd else None,
+        "hf_peak_hz": fd.hf_peak_hz if fd else None,
+        "artifacts": artifacts,
+        "rsa": _rsa(t, rr, pace_bpm, pacer or []),
     }
     return _clean(out)
 
@@ -227,7 +358,9 @@ def analyze(
     result: dict[str, Any] = {
         "source": data.source,
         "participants": {
-            role: analyze_series(s, correction=correction, pace_bpm=pace_bpm)
+            role: analyze_series(
+                s, correction=correction, pace_bpm=pace_bpm, pacer=data.pacer_changes()
+            )
             for role, s in data.series.items()
         },
     }
