@@ -12,13 +12,17 @@ After **each beat**, per participant:
 * artifact classes (:class:`hrv.artifacts.StreamingArtifactClassifier`, the Lipponen &
   Tarvainen rules on trailing windows): a beat's class is final 2 to 4 beats after it
   arrives, and beats still waiting count as normal until then;
-* over the last ``rmssd_window_s`` (60 s) and ``extra_window_s`` (300 s): RMSSD from the
-  successive differences of adjacent, unflagged intervals (a difference touching a flagged
-  interval or spanning a recording gap is left out, not interpolated), mean HR, the artifact
-  burden (percent of classified intervals flagged) and a reliability verdict.
+* over the last ``rmssd_window_s`` (60 s): RMSSD from the successive differences of
+  adjacent, unflagged intervals (a difference touching a flagged interval or spanning a
+  recording gap is left out, not interpolated), mean HR, the artifact burden (percent of
+  classified intervals flagged) and a reliability verdict.
 
-Once per **second of session time** (when a beat crosses a whole second), per participant, on
-the unflagged beats of the window:
+Once per **second of session time** (when one of the participant's beats crosses a whole
+second), per participant:
+
+* RMSSD over the last ``extra_window_s`` (300 s), as above;
+
+and on the unflagged beats of the window:
 
 * RSA at the current pacer rate over the last ``rsa_window_s`` (60 s): least-squares sine fit
   (:func:`hrv.rsa.rsa_at_rate`; amplitude ms, phase against the pacer, R², peak-to-trough HR);
@@ -128,8 +132,10 @@ class ParticipantSnapshot:
         Heart rate from the last RR interval (60000 / RR), beats/min.
     mean_hr_bpm : float
         60000 / mean RR over the 60 s window, beats/min.
-    rmssd_ms, rmssd_extra_ms : float
-        RMSSD over the 60 s and the configurable (300 s) window, ms.
+    rmssd_ms : float
+        RMSSD over the 60 s window, ms (updated every beat).
+    rmssd_extra_ms : float
+        RMSSD over the configurable (300 s) window, ms (updated once a second).
     burden_pct : float
         Flagged intervals among the classified ones in the 60 s window, percent.
     last_artifact : str or None
@@ -156,7 +162,6 @@ class ParticipantSnapshot:
     hr_bpm: float
     mean_hr_bpm: float
     rmssd_ms: float
-    rmssd_extra_ms: float
     window_beats: int
     window_span_s: float
     burden_pct: float
@@ -164,6 +169,7 @@ class ParticipantSnapshot:
     last_artifact: str | None
     reliable: bool
     unreliable_reason: str | None
+    rmssd_extra_ms: float = math.nan
     rsa_amplitude_ms: float = math.nan
     rsa_phase_deg: float = math.nan
     rsa_r_squared: float = math.nan
@@ -278,6 +284,7 @@ class _Participant:
         self.gaps = 0
         self.malformed = 0
         self.slow: dict[str, Any] = {}
+        self.second = -1  # last whole second of session time with a slow update
         self.snap = self._fast()
 
     # -- per beat --------------------------------------------------------------------------
@@ -305,8 +312,6 @@ class _Participant:
         cfg = self.cfg
         t, rr, fl, ag = self.ring.tail(cfg.rmssd_window_s)
         td = time_domain(rr, window_breaks(fl, ag))
-        _, rr_x, fl_x, ag_x = self.ring.tail(cfg.extra_window_s)
-        extra = time_domain(rr_x, window_breaks(fl_x, ag_x)).rmssd_ms
         span = float(t[-1] - t[0] + rr[0] / 1000.0) if t.size else 0.0
         classified = int(np.count_nonzero(fl >= 0))
         n_flagged = int(np.count_nonzero(fl > 0))
@@ -327,7 +332,6 @@ class _Participant:
             hr_bpm=60000.0 / last_rr if rr.size else math.nan,
             mean_hr_bpm=td.mean_hr_bpm,
             rmssd_ms=td.rmssd_ms,
-            rmssd_extra_ms=extra,
             window_beats=td.n_beats,
             window_span_s=span,
             burden_pct=burden,
@@ -351,7 +355,11 @@ class _Participant:
     def update_slow(self, now_s: float, pacer_bpm: float | None, pacer_t0_s: float) -> None:
         cfg = self.cfg
         t, rr = self.unflagged(cfg.rsa_window_s)
-        slow: dict[str, Any] = {"slow_t_s": now_s}
+        _, rr_x, fl_x, ag_x = self.ring.tail(cfg.extra_window_s)
+        slow: dict[str, Any] = {
+            "slow_t_s": now_s,
+            "rmssd_extra_ms": time_domain(rr_x, window_breaks(fl_x, ag_x)).rmssd_ms,
+        }
         if pacer_bpm is not None and t.size:
             fit = rsa_at_rate(t, rr, pacer_bpm, pacer_t0_s)
             slow.update(
@@ -421,19 +429,23 @@ class Engine:
         with self._lock:
             self._t = max(self._t, item.t_s)
             if isinstance(item, Beat):
-                self._person(item.role).add(item)
+                p = self._person(item.role)
+                p.add(item)
+                second = math.floor(item.t_s)
+                if second > p.second:
+                    p.second = second
+                    p.update_slow(item.t_s, self._pacer, self._pacer_t0)
                 if self._sync is not None:
                     self._sync.add_beat(item)
-                second = math.floor(item.t_s)
-                if second > self._second:
-                    self._second = second
-                    self._update_slow(item.t_s)
+                    if second > self._second:
+                        self._second = second
+                        self._sync_snap = self._sync.update(item.t_s)
                 return
             self._on_event(item)
 
     def _update_slow(self, now_s: float) -> None:
         for p in self._people.values():
-            p.update_slow(now_s, self._pacer, self._pacer_t0)
+            p.update_slow(p.snap.last_t_s if p.n_beats else now_s, self._pacer, self._pacer_t0)
         if self._sync is not None:
             self._sync_snap = self._sync.update(now_s)
 
