@@ -30,6 +30,7 @@ from typing import Any
 
 from biofeedback import gatt
 from biofeedback.beats import Beat, Event, EventKind, Packet, SourceItem
+from biofeedback.engine import Engine
 from biofeedback.recorder import RecordStats, record_source
 from biofeedback.sources.ble import BleSource, ReconnectPolicy
 from biofeedback.store import SessionWriter
@@ -132,6 +133,9 @@ class LiveSession:
         self.writer: SessionWriter | None = None
         self.stats: RecordStats | None = None
         self.error: BaseException | None = None
+        #: Live HRV of every strap, fed on the worker thread; ``engine.snapshot()`` is safe
+        #: from any thread (the terminal view and the dashboard pull it).
+        self.engine = Engine(tuple(self._targets))
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -167,7 +171,7 @@ class LiveSession:
         )
         self._ready.set()
         self.stats = RecordStats()
-        await record_source(self.source, self.writer, [self._consume], self.stats)
+        await record_source(self.source, self.writer, [self.engine.feed, self._consume], self.stats)
 
     @property
     def running(self) -> bool:

@@ -24,6 +24,7 @@ from biofeedback.live import LiveSession
 from biofeedback.paths import new_session_path
 from biofeedback.status_view import StatusLines, summary
 from biofeedback.straps import BluetoothUnavailable, backend_from_options, scan
+from biofeedback.terminal import TerminalView
 
 __all__ = ["register", "run"]
 
@@ -136,14 +137,26 @@ def _run(args: argparse.Namespace, stop: threading.Event, started: threading.Eve
     started.set()
     session.start()
     feed = session.subscribe()
+    # On a terminal the live table of every strap's values; in a log or pipe, status lines.
+    table = (
+        TerminalView(session.engine, title=f"live session -> {out.name}")
+        if sys.stdout.isatty()
+        else None
+    )
     try:
         deadline = None if args.duration is None else time.monotonic() + args.duration
-        while not stop.is_set() and session.running:
-            _drain(feed, view)
-            view.update(session.snapshot())
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            stop.wait(0.2)
+        with table if table is not None else contextlib.nullcontext():
+            while not stop.is_set() and session.running:
+                if table is None:
+                    _drain(feed, view)
+                    view.update(session.snapshot())
+                else:
+                    with contextlib.suppress(queue.Empty):
+                        while True:
+                            feed.get_nowait()
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                stop.wait(0.2)
     finally:
         try:
             stats = session.stop()
