@@ -165,9 +165,10 @@ def _run(args: argparse.Namespace, stop: threading.Event, started: threading.Eve
                 with contextlib.suppress(OSError):
                     out.unlink()
             raise
-    _drain(feed, view)
     final = session.snapshot()
-    view.update(final)
+    if table is None:
+        _drain(feed, view)
+        view.update(final)
     for role, st in final.roles.items():
         print(f"{role}: {summary(st)}")
     if stats is not None:
