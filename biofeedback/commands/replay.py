@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from biofeedback.errors import UserError
@@ -50,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     source = make_replay_source(args.file, args)
     if args.record and Path(args.record).exists():
         raise UserError(f"{args.record}: file exists; not overwriting a recording")
+    speed = "as fast as possible" if source.speed is None else f"at {source.speed:g}x"
+    where = f", recording to {args.record}" if args.record else ""
+    print(f"replaying {args.file} {speed}{where}", file=sys.stderr, flush=True)
     replayed: list = []
     result = run_source(
         source,
