@@ -139,4 +139,4 @@ def run() -> list[dict]:
 
 if __name__ == "__main__":
     for row in run():
-        print(row)  # noqa: T201 - a command-line benchmark prints its table
+        print(row)
