@@ -35,9 +35,9 @@ __all__ = [
     "BeatTimer",
     "Event",
     "EventKind",
+    "NotificationDecoder",
     "Packet",
     "SourceItem",
-    "NotificationDecoder",
 ]
 
 log = logging.getLogger(__name__)
@@ -178,9 +178,7 @@ class BeatTimer:
         ``gap`` event spans the time from the last beat to the first new one."""
         self._reset_reason = reason
 
-    def feed(
-        self, t_arrival_s: float, rr_ms: Iterable[float], seq: int
-    ) -> list[Beat | Event]:
+    def feed(self, t_arrival_s: float, rr_ms: Iterable[float], seq: int) -> list[Beat | Event]:
         """Time the RR intervals of one packet that arrived at ``t_arrival_s``."""
         rr = [float(v) for v in rr_ms]
         if not rr:
@@ -217,8 +215,7 @@ class BeatTimer:
                         {
                             "start_s": self._last_t,
                             "end_s": gap_end,
-                            "reason": "beats missing: RR fell "
-                            f"{lag:.1f} s behind arrival",
+                            "reason": f"beats missing: RR fell {lag:.1f} s behind arrival",
                         },
                     )
                 )

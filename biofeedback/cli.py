@@ -13,9 +13,10 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from biofeedback import __version__
-from biofeedback.errors import UserError, input_errors
+from biofeedback.errors import input_errors
 
 __all__ = ["main"]
 
@@ -24,7 +25,7 @@ COMMANDS = ("demo", "scan", "live", "replay", "simulate", "analyze")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 __all__ = [
     "BATTERY_LEVEL_UUID",
     "BATTERY_SERVICE_UUID",
-    "BODY_SENSOR_LOCATION_UUID",
     "BODY_SENSOR_LOCATIONS",
+    "BODY_SENSOR_LOCATION_UUID",
     "DEVICE_INFORMATION_SERVICE_UUID",
     "HEART_RATE_MEASUREMENT_UUID",
     "HEART_RATE_SERVICE_UUID",
@@ -71,7 +71,7 @@ def rr_raw_to_ms(raw: int) -> float:
 
 def ms_to_rr_raw(rr_ms: float) -> int:
     """Convert milliseconds to the nearest 1/1024 s unit (what a strap would send)."""
-    return int(round(rr_ms * RR_UNITS_PER_S / 1000.0))
+    return int(round(rr_ms * RR_UNITS_PER_S / 1000.0))  # noqa: RUF046 (numpy scalars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +167,7 @@ def decode(payload: bytes | bytearray | memoryview) -> HeartRateMeasurement:
                 f"heart-rate notification has an odd number of RR bytes ({len(rest)}); "
                 "RR values are 16-bit"
             )
-        rr = tuple(
-            rr_raw_to_ms(v) for v in struct.unpack_from(f"<{len(rest) // 2}H", rest)
-        )
+        rr = tuple(rr_raw_to_ms(v) for v in struct.unpack_from(f"<{len(rest) // 2}H", rest))
     # Bytes after the fields with no RR flag are ignored: the heart rate is still valid and
     # dropping it would lose data from a strap that pads its notifications.
     supported = bool(flags & FLAG_CONTACT_SUPPORTED)

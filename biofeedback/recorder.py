@@ -35,14 +35,18 @@ async def record_source(
     source: BeatSource,
     writer: SessionWriter | None = None,
     consumers: Iterable[Consumer] = (),
+    stats: RecordStats | None = None,
 ) -> RecordStats:
     """Run ``source`` to its end, recording to ``writer`` and feeding ``consumers``.
+
+    Counts go into ``stats`` (a new :class:`RecordStats` unless given), which stays valid when
+    the run is interrupted.
 
     The session metadata and participant info of the source are written first. On any exit
     (end, cancellation, Ctrl-C) an ``end`` event is written and the writer is flushed; the
     caller closes it.
     """
-    stats = RecordStats()
+    stats = stats if stats is not None else RecordStats()
     consumers = list(consumers)
     if writer is not None:
         for k, v in source.metadata.items():

@@ -135,7 +135,9 @@ class SessionWriter:
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except OSError as exc:
-            raise SessionFileError(f"{self.path}: cannot create session file: {exc.strerror}") from exc
+            raise SessionFileError(
+                f"{self.path}: cannot create session file: {exc.strerror}"
+            ) from exc
         os.close(fd)
         os.chmod(self.path, 0o600)
         self._lock = threading.RLock()
@@ -145,7 +147,9 @@ class SessionWriter:
         self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._db.execute("BEGIN")
-        self._db.executescript(_SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"))
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
         meta = {
             "format": FORMAT,
             "schema_version": SCHEMA_VERSION,

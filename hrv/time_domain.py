@@ -19,7 +19,8 @@ doi:10.1161/01.CIR.93.5.1043; Brennan et al., IEEE TBME 48:1342-1347, 2001,
 doi:10.1109/10.959330 for SD1/SD2).
 
 Short input never raises: fields that need more intervals than given are ``nan``
-(mean needs 1, SDNN 2, successive-difference measures 2, SD1 3, SD2 3).
+(mean needs 1, SDNN 2, successive-difference measures 2, SD1 and SD2 3; with ``breaks``,
+successive-difference measures need 1 pair, SD1 and SD2 2 pairs).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class TimeDomain:
     sd2_ms: float
 
 
-def time_domain(rr_ms: ArrayLike) -> TimeDomain:
+def time_domain(rr_ms: ArrayLike, breaks: ArrayLike | None = None) -> TimeDomain:
     """Compute :class:`TimeDomain` from RR intervals in milliseconds.
 
     Parameters
@@ -56,6 +57,11 @@ def time_domain(rr_ms: ArrayLike) -> TimeDomain:
     rr_ms : array_like
         RR (NN) intervals in ms, in order. Non-finite values are not allowed (correct or remove
         artifacts first; see :mod:`hrv.artifacts`).
+    breaks : array_like of int, optional
+        Indices ``i`` of intervals that do not follow interval ``i - 1`` directly (the first
+        beat after a gap in the recording). Successive-difference measures (RMSSD, NN50,
+        pNN50, SD1, SD2) then use only the pairs of adjacent intervals, and their ``N - 1``
+        becomes the number of such pairs. Without breaks this is exactly the Kubios formula.
 
     Returns
     -------
@@ -79,16 +85,22 @@ def time_domain(rr_ms: ArrayLike) -> TimeDomain:
     mean_rr = float(rr.mean())
     mean_hr = 60000.0 / mean_rr if mean_rr > 0 else nan
     sdnn = float(rr.std(ddof=1)) if n >= 2 else nan
-    if n >= 2:
-        d = np.diff(rr)
-        rmssd = math.sqrt(float(np.dot(d, d)) / (n - 1))
+    pair_ok = np.ones(max(n - 1, 0), dtype=bool)
+    if breaks is not None:
+        b = np.asarray(breaks, dtype=np.intp).ravel()
+        b = b[(b >= 1) & (b < n)]
+        pair_ok[b - 1] = False
+    d = np.diff(rr)[pair_ok]
+    m = int(d.size)
+    if m >= 1:
+        rmssd = math.sqrt(float(np.dot(d, d)) / m)
         nn50 = int(np.count_nonzero(np.abs(d) > 50.0))
-        pnn50 = 100.0 * nn50 / (n - 1)
+        pnn50 = 100.0 * nn50 / m
     else:
         rmssd, nn50, pnn50 = nan, 0, nan
-    if n >= 3:
-        sd1 = float(np.diff(rr).std(ddof=1)) / math.sqrt(2.0)
-        sd2 = float(((rr[:-1] + rr[1:]) / math.sqrt(2.0)).std(ddof=1))
+    if m >= 2:
+        sd1 = float(d.std(ddof=1)) / math.sqrt(2.0)
+        sd2 = float(((rr[:-1] + rr[1:])[pair_ok] / math.sqrt(2.0)).std(ddof=1))
     else:
         sd1 = sd2 = nan
     return TimeDomain(n, mean_rr, mean_hr, sdnn, rmssd, nn50, pnn50, sd1, sd2)

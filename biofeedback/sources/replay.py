@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
-from biofeedback.beats import Event, Packet
+from biofeedback.beats import Beat, Event, NotificationDecoder, Packet, SourceItem
 from biofeedback.sources import BeatSource, Pacer
 from biofeedback.store import SessionReader
 
-__all__ = ["ReplaySource"]
+__all__ = ["ReplaySource", "iter_session", "session_beats"]
 
 
 class ReplaySource(BeatSource):
@@ -56,3 +56,33 @@ class ReplaySource(BeatSource):
                 yield item
                 if self.stopped:
                     return
+
+
+def iter_session(path: str | os.PathLike[str]) -> Iterator[SourceItem]:
+    """Every item of a recorded session, replayed synchronously (no asyncio, no sleeping).
+
+    Yields the stored packets and source events in recorded order, each followed by the beats
+    and derived events that decoding it produces, exactly like :class:`ReplaySource` at
+    ``speed=None``. For scripts and tests::
+
+        from biofeedback.sources.replay import iter_session
+        from biofeedback.beats import Beat
+
+        beats = [i for i in iter_session("sample_data/dyad_session.session")
+                 if isinstance(i, Beat) and i.role == "client"]
+    """
+    decoder = NotificationDecoder()
+    with SessionReader(path) as reader:
+        for item in reader.raw_items():
+            yield item
+            yield from decoder.feed(item)
+
+
+def session_beats(path: str | os.PathLike[str]) -> dict[str, list[Beat]]:
+    """The replayed beats of a session, per role (roles without beats are present and empty)."""
+    with SessionReader(path) as reader:
+        out: dict[str, list[Beat]] = {r: [] for r in reader.roles}
+    for item in iter_session(path):
+        if isinstance(item, Beat):
+            out.setdefault(item.role, []).append(item)
+    return out

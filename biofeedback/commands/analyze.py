@@ -1,0 +1,107 @@
+"""``biofeedback analyze INPUT... [--json] [--artifact-correction auto|none] [--pace-bpm B]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+from biofeedback.errors import UserError
+
+ROWS = [
+    ("beats", "n_beats", "{:d}"),
+    ("duration (s)", "duration_s", "{:.0f}"),
+    ("mean RR (ms)", "mean_rr_ms", "{:.1f}"),
+    ("mean HR (beats/min)", "mean_hr_bpm", "{:.1f}"),
+    ("SDNN (ms)", "sdnn_ms", "{:.1f}"),
+    ("RMSSD (ms)", "rmssd_ms", "{:.1f}"),
+    ("pNN50 (%)", "pnn50_pct", "{:.1f}"),
+    ("SD1 (ms)", "sd1_ms", "{:.1f}"),
+    ("SD2 (ms)", "sd2_ms", "{:.1f}"),
+    ("LF (ms²)", "lf_ms2", "{:.0f}"),
+    ("HF (ms²)", "hf_ms2", "{:.0f}"),
+    ("LF/HF", "lf_hf", "{:.2f}"),
+    ("artifacts (% of beats)", "artifacts.pct", "{:.1f}"),
+    ("RSA amplitude (ms)", "rsa.amplitude_ms", "{:.1f}"),
+    ("RSA peak-to-trough (beats/min)", "rsa.peak_to_trough_bpm", "{:.1f}"),
+    ("RSA phase vs pacer (deg)", "rsa.phase_deg", "{:.0f}"),
+    ("breathing rate estimate (breaths/min)", "rsa.breathing_rate_est_bpm", "{:.1f}"),
+]
+
+
+def _get(d: dict[str, Any], dotted: str) -> Any:
+    for k in dotted.split("."):
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)  # type: ignore[assignment]
+    return d
+
+
+def _fmt(v: Any, fmt: str) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "–"
+    try:
+        return fmt.format(v)
+    except (ValueError, TypeError):
+        return str(v)
+
+
+def format_table(result: dict[str, Any]) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    people = result["participants"]
+    t = Table(title=f"HRV of {result.get('source', '')}", title_justify="left")
+    t.add_column("measure")
+    for role in people:
+        t.add_column(role, justify="right")
+    for label, key, fmt in ROWS:
+        t.add_row(label, *(_fmt(_get(m, key), fmt) for m in people.values()))
+    console = Console(record=True, width=100)
+    with console.capture() as cap:
+        console.print(t)
+        sync = result.get("synchrony")
+        if sync is not None and sync.get("summary"):
+            console.print(sync["summary"])
+    return cap.get()
+
+
+def run(args: argparse.Namespace) -> int:
+    from biofeedback.analysis import analyze, load_input
+
+    if args.pace_bpm is not None and not (1.0 <= args.pace_bpm <= 30.0):
+        raise UserError(f"--pace-bpm must be between 1 and 30 breaths/min, not {args.pace_bpm}")
+    data = load_input(args.inputs, args.therapist, args.client)
+    result = analyze(data, correction=args.artifact_correction, pace_bpm=args.pace_bpm)
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        print(format_table(result), end="")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="offline HRV (and synchrony for two people) of a session or RR files",
+        description="Offline analysis of a session file, or of one RR file, or of two people's "
+        "RR files (--therapist A --client B).",
+    )
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="a session file or an RR file")
+    p.add_argument("--therapist", metavar="RRFILE", help="therapist's RR file (dyad)")
+    p.add_argument("--client", metavar="RRFILE", help="client's RR file (dyad)")
+    p.add_argument("--json", action="store_true", help="print the JSON contract object")
+    p.add_argument(
+        "--artifact-correction",
+        choices=("auto", "none"),
+        default="auto",
+        help="correct artifacts before analysis (default auto)",
+    )
+    p.add_argument(
+        "--pace-bpm",
+        type=float,
+        metavar="B",
+        help="pacer rate in breaths/min (default: from the session's pacer events)",
+    )
+    p.set_defaults(func=run)
