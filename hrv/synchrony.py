@@ -354,16 +354,30 @@ class WindowedSync:
     n_skipped: int
 
 
-def _pick_peaks(z: FloatArray, lags_s: FloatArray) -> tuple[FloatArray, ...]:
-    """Boker peak picking: interior extremum of each sign nearest lag 0 (ties: the stronger)."""
+def _pick_peaks(
+    z: FloatArray, lags_s: FloatArray, half_width: int = 1, min_fraction: float = 0.5
+) -> tuple[FloatArray, ...]:
+    """Boker peak picking: interior extremum of each sign nearest lag 0 (ties: the stronger).
+
+    A lag is an in-phase peak when ``r > 0`` there and no lag within ``half_width`` lags on
+    either side is larger (Boker et al. 2002 search a neighbourhood so that small wiggles on a
+    slope are not taken for peaks); the first and last lag never qualify (the true peak may lie
+    beyond the range). Our addition: a peak must reach ``min_fraction`` of the window's largest
+    ``z`` of that sign, so a noise bump near lag 0 does not hide a clear peak a few seconds
+    out. Anti-phase troughs: the same on ``-r``.
+    """
     nw, nl = z.shape
+    h = max(1, int(half_width))
     out = []
     for sign in (1.0, -1.0):
         zz = sign * z
-        peak = np.zeros((nw, nl), dtype=bool)
-        if nl >= 3:
-            mid = zz[:, 1:-1]
-            peak[:, 1:-1] = (mid >= zz[:, :-2]) & (mid >= zz[:, 2:]) & (mid > 0)
+        pad = np.full((nw, nl + 2 * h), -np.inf)
+        pad[:, h : h + nl] = np.where(np.isfinite(zz), zz, -np.inf)
+        neigh = np.lib.stride_tricks.sliding_window_view(pad, 2 * h + 1, axis=1).max(axis=2)
+        top = np.max(np.where(np.isfinite(zz), zz, -np.inf), axis=1, keepdims=True)
+        peak = (zz >= neigh) & (zz > 0) & (zz >= min_fraction * top)
+        peak[:, 0] = False
+        peak[:, -1] = False
         peak &= np.isfinite(zz)
         # Key: distance from lag 0 first, then strength (larger |z| wins a tie).
         key = np.abs(lags_s)[None, :] * 1e6 - np.where(np.isfinite(zz), zz, 0.0)
@@ -390,6 +404,7 @@ def windowed_cross_correlation(
     step_s: float = 1.0,
     max_missing: float = 0.1,
     t_start_s: float = 0.0,
+    peak_half_width_s: float = 1.0,
 ) -> WindowedSync:
     """Windowed cross-lagged correlation (Boker et al. 2002) of two HR grids.
 
@@ -406,6 +421,8 @@ def windowed_cross_correlation(
         are skipped (their row is ``nan``), never filled in.
     t_start_s : float
         Time (s) of grid point 0.
+    peak_half_width_s : float
+        A peak must be the largest value within this many seconds of lag on either side.
 
     Returns
     -------
@@ -432,7 +449,7 @@ def windowed_cross_correlation(
     z = np.concatenate(zs)
     skipped = ~np.all(np.isfinite(z), axis=1)
     z[skipped] = np.nan
-    ip, ipl, ap, apl = _pick_peaks(z, lags_s)
+    ip, ipl, ap, apl = _pick_peaks(z, lags_s, round(peak_half_width_s * fs_hz))
     t_end = t_start_s + (anchors + w) / fs_hz
     return WindowedSync(
         t_end, lags_s, z, z[:, lmax], ip, ipl, ap, apl, int(anchors.size), int(skipped.sum())
@@ -659,6 +676,14 @@ class SynchronyResult:
         }
 
 
+def _nanmean(a: FloatArray, axis: int) -> FloatArray:
+    """Mean over ``axis`` ignoring ``nan``; ``nan`` (no warning) where nothing is left."""
+    ok = np.isfinite(a)
+    cnt = ok.sum(axis=axis)
+    tot = np.where(ok, a, 0.0).sum(axis=axis)
+    return np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+
 def _sd(v: FloatArray) -> float:
     return float(np.std(v, ddof=1)) if v.size >= 2 else math.nan
 
@@ -813,10 +838,10 @@ def synchrony(
 
     # Derangement surrogates: per-pair lag means, so each surrogate is a K-pair average.
     rng = np.random.default_rng(seed)
-    m_all = np.nanmean(az, axis=2)
-    m_sig = np.nanmean(z, axis=2)
-    m_neg = np.nanmean(az[:, :, neg], axis=2)
-    m_pos = np.nanmean(az[:, :, pos], axis=2)
+    m_all = _nanmean(az, axis=2)
+    m_sig = _nanmean(z, axis=2)
+    m_neg = _nanmean(az[:, :, neg], axis=2)
+    m_pos = _nanmean(az[:, :, pos], axis=2)
     real_all = float(np.diag(m_all).mean())
     real_sig = float(np.diag(m_sig).mean())
     real_neg = float(np.diag(m_neg).mean())
@@ -829,7 +854,7 @@ def synchrony(
         rows = np.arange(k)[None, :]
 
         def surr(m: FloatArray) -> FloatArray:
-            return np.nanmean(m[rows, perms], axis=1)
+            return _nanmean(m[rows, perms], axis=1)
 
         def zp(real: float, s: FloatArray) -> tuple[float, float]:
             sd = _sd(s)
@@ -846,7 +871,7 @@ def synchrony(
         # Lead/lag asymmetry on the signed z of the stronger phase (in- or anti-phase):
         # mean over client-leads lags minus mean over therapist-leads lags.
         sign = 1.0 if p_in <= p_anti else -1.0
-        d_pair = sign * (np.nanmean(z[:, :, pos], axis=2) - np.nanmean(z[:, :, neg], axis=2))
+        d_pair = sign * (_nanmean(z[:, :, pos], axis=2) - _nanmean(z[:, :, neg], axis=2))
         asym_real = float(np.diag(d_pair).mean())
         asym_s = surr(d_pair)
         p_asym = (int(np.count_nonzero(np.abs(asym_s) >= abs(asym_real))) + 1) / (asym_s.size + 1)
@@ -866,7 +891,7 @@ def synchrony(
             idx = (base[None] + chunk[:, None, None]) % n
             s = _lagged_sums(a_side[None], y[idx], w)  # (S, K, L, 6, 3)
             zz = _fisher_z(_r_from_sums(s, min_count))
-            stats.append(np.nanmean(np.nanmean(zz, axis=3), axis=1))
+            stats.append(_nanmean(_nanmean(zz, axis=2), axis=1))
         circ = np.concatenate(stats)
         circ = circ[np.isfinite(circ)]
         if circ.size:
@@ -989,9 +1014,11 @@ class LiveSnapshot:
     n_offsets: int
 
 
-def _strength(z: FloatArray, lags_s: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _strength(
+    z: FloatArray, lags_s: FloatArray, half_width: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per row: (|z| of the chosen peak, its lag, its signed z)."""
-    ip, ipl, ap, apl = _pick_peaks(z, lags_s)
+    ip, ipl, ap, apl = _pick_peaks(z, lags_s, half_width)
     use_anti = np.isfinite(ap) & (~np.isfinite(ip) | (np.abs(ap) > np.abs(ip)))
     zpk = np.where(use_anti, ap, ip)
     lag = np.where(use_anti, apl, ipl)
@@ -1111,6 +1138,7 @@ class LiveSynchrony:
         self._w = max(3, round(window_s * fs_hz))
         self._lags = _lag_samples(max_lag_s, fs_hz)
         self._lags_s = self._lags / fs_hz
+        self._half_width = max(1, round(1.0 * fs_hz))
         self._lmax = int(self._lags[-1])
         self._size = max(round(history_s * fs_hz), self._w + 2 * self._lmax + 1)
         self._n_offsets = n_offsets
@@ -1182,7 +1210,7 @@ class LiveSynchrony:
         z = self._z(x_cur[None], c_now[None])
         if not np.all(np.isfinite(z)):
             return snap(status="signal gap: waiting for clean beats from both straps")
-        strength, lag, zpk = _strength(z, self._lags_s)
+        strength, lag, zpk = _strength(z, self._lags_s, self._half_width)
         value, lag_s = float(strength[0]), float(lag[0])
         phase = "in-phase" if zpk[0] > 0 else "anti-phase"
         z0 = float(z[0, lmax])
@@ -1202,7 +1230,7 @@ class LiveSynchrony:
             zz = self._z(xs, ys)
             good = np.all(np.isfinite(zz), axis=1)
             if good.any():
-                s, _, _ = _strength(zz[good], self._lags_s)
+                s, _, _ = _strength(zz[good], self._lags_s, self._half_width)
                 n_off = int(s.size)
                 if n_off >= self._min_offsets:
                     band = (float(np.percentile(s, 5)), float(np.percentile(s, 95)))
