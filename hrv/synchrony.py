@@ -964,7 +964,7 @@ def synchrony(
 
 @dataclass(frozen=True, slots=True)
 class LiveSnapshot:
-    """One live synchrony reading.
+    """One live synchrony reading. In-phase and anti-phase are kept apart, each with its band.
 
     Attributes
     ----------
@@ -977,57 +977,57 @@ class LiveSnapshot:
         ``t_s - window_end_s``: ``max_lag_s`` (plus up to one grid step) when beats arrive on
         time, more while a strap's beats are late.
     value : float
-        Strength ``|z|`` of the Boker peak nearest lag 0 (the stronger of the in-phase and the
-        anti-phase peak; the largest ``|z|`` if neither has an interior peak); ``nan`` if none.
+        In-phase strength: Fisher z of the Boker peak (r > 0) nearest lag 0, 0 when the window
+        has no in-phase peak; ``nan`` when there is no usable window.
+    lag_s : float
+        Lag (s) of that peak (positive: client leads); ``nan`` without a peak.
+    band : tuple of float or None
+        ``(low, high)``: 5th and 95th percentiles of the same in-phase strength over time-offset
+        pairings (the therapist's current window with the client's from at least
+        ``min_offset_s`` earlier, and the reverse); ``None`` until ``min_offsets`` pairings exist.
+    anti_value, anti_lag_s, anti_band :
+        The same for the anti-phase trough (r < 0), as a positive strength ``|z|``.
     z0 : float
         Signed Fisher z at lag 0.
-    lag_s : float
-        Lag of that peak (s); positive: client leads.
     phase : str or None
-        ``"in-phase"`` (r > 0) or ``"anti-phase"`` (r < 0).
-    band : tuple of float or None
-        ``(low, high)``: 5th and 95th percentiles of the same strength over time-offset pairings
-        (therapist's current window with the client's from other times, and the reverse);
-        ``None`` until ``min_offsets`` pairings exist.
+        ``"in-phase"`` when ``value`` is above its band, else ``"anti-phase"`` when
+        ``anti_value`` is above its band, else ``None``. In-phase wins when both are: a lagged
+        in-phase peak of smooth signals brings negative side lobes with it.
     leader : str or None
-        ``"client"`` / ``"therapist"`` / ``"none"`` (peak at lag 0) only when ``value`` is above
-        the band; otherwise ``None``.
+        For the phase above its band: ``"client"`` (lag > 0), ``"therapist"`` (lag < 0) or
+        ``"none"`` (lag 0); ``None`` when neither is above its band.
     pacer_driven : bool
         Both people's RR follow the running pacer strongly (last 60 s of beats).
     status : str
         Plain-words state for a display.
     n_offsets : int
-        Pairings behind the band.
+        Pairings behind the bands.
     """
 
     t_s: float
     window_end_s: float
     latency_s: float
     value: float
-    z0: float
     lag_s: float
-    phase: str | None
     band: tuple[float, float] | None
+    anti_value: float
+    anti_lag_s: float
+    anti_band: tuple[float, float] | None
+    z0: float
+    phase: str | None
     leader: str | None
     pacer_driven: bool
     status: str
     n_offsets: int
 
 
-def _strength(
-    z: FloatArray, lags_s: FloatArray, half_width: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Per row: (|z| of the chosen peak, its lag, its signed z)."""
+def _strength(z: FloatArray, lags_s: FloatArray, half_width: int) -> tuple[FloatArray, ...]:
+    """Per row: in-phase strength and lag, anti-phase strength and lag (0 / nan without peak)."""
     ip, ipl, ap, apl = _pick_peaks(z, lags_s, half_width)
-    use_anti = np.isfinite(ap) & (~np.isfinite(ip) | (np.abs(ap) > np.abs(ip)))
-    zpk = np.where(use_anti, ap, ip)
-    lag = np.where(use_anti, apl, ipl)
-    none = ~np.isfinite(zpk) & np.all(np.isfinite(z), axis=1)
-    if np.any(none):
-        j = np.argmax(np.abs(np.where(np.isfinite(z[none]), z[none], 0.0)), axis=1)
-        zpk[none] = z[none][np.arange(j.size), j]
-        lag[none] = lags_s[j]
-    return np.abs(zpk), lag, zpk
+    valid = np.all(np.isfinite(z), axis=1)
+    s_in = np.where(valid, np.where(np.isfinite(ip), ip, 0.0), np.nan)
+    s_anti = np.where(valid, np.where(np.isfinite(ap), -ap, 0.0), np.nan)
+    return s_in, ipl, s_anti, apl
 
 
 class _RoleBuffer:
@@ -1194,11 +1194,18 @@ class LiveSynchrony:
         window_end_s = end / fs
         nan = math.nan
 
-        def snap(value=nan, z0=nan, lag=nan, phase=None, band=None, leader=None, status="",
-                 n_off=0):  # fmt: skip
+        def snap(
+            vals: tuple[float, float, float, float] = (nan, nan, nan, nan),
+            bands: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None),
+            z0: float = nan,
+            phase: str | None = None,
+            leader: str | None = None,
+            status: str = "",
+            n_off: int = 0,
+        ) -> LiveSnapshot:
             return LiveSnapshot(
-                float(now_s), window_end_s, float(now_s) - window_end_s, value, z0, lag, phase,
-                band, leader, pacer, status, n_off,
+                float(now_s), window_end_s, float(now_s) - window_end_s, vals[0], vals[1],
+                bands[0], vals[2], vals[3], bands[1], z0, phase, leader, pacer, status, n_off,
             )  # fmt: skip
 
         if a - lmax < 0 or th.last is None or cl.last is None:
@@ -1210,15 +1217,14 @@ class LiveSynchrony:
         z = self._z(x_cur[None], c_now[None])
         if not np.all(np.isfinite(z)):
             return snap(status="signal gap: waiting for clean beats from both straps")
-        strength, lag, zpk = _strength(z, self._lags_s, self._half_width)
-        value, lag_s = float(strength[0]), float(lag[0])
-        phase = "in-phase" if zpk[0] > 0 else "anti-phase"
+        cur = _strength(z, self._lags_s, self._half_width)
+        vals = (float(cur[0][0]), float(cur[1][0]), float(cur[2][0]), float(cur[3][0]))
         z0 = float(z[0, lmax])
 
-        # Chance band: the current window of one person against the other's from other times.
+        # Chance bands: the current window of one person against the other's from other times.
         oldest = max(th.filled - self._size, cl.filled - self._size, 0)
         max_off = a - lmax - oldest
-        band = None
+        bands: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None)
         n_off = 0
         if max_off >= self._min_offset:
             k = min(self._n_offsets, (max_off - self._min_offset) // max(1, round(5 * fs)) + 1)
@@ -1229,25 +1235,32 @@ class LiveSynchrony:
             ys = np.concatenate([c_past, np.repeat(c_now[None], offs.size, 0)])
             zz = self._z(xs, ys)
             good = np.all(np.isfinite(zz), axis=1)
-            if good.any():
-                s, _, _ = _strength(zz[good], self._lags_s, self._half_width)
-                n_off = int(s.size)
-                if n_off >= self._min_offsets:
-                    band = (float(np.percentile(s, 5)), float(np.percentile(s, 95)))
-        if band is None:
-            return snap(value, z0, lag_s, phase, None, None, "not enough data yet", n_off)
-        above = value > band[1]
+            n_off = int(good.sum())
+            if n_off >= self._min_offsets:
+                s_in, _, s_anti, _ = _strength(zz[good], self._lags_s, self._half_width)
+                bands = (
+                    (float(np.percentile(s_in, 5)), float(np.percentile(s_in, 95))),
+                    (float(np.percentile(s_anti, 5)), float(np.percentile(s_anti, 95))),
+                )
+        if bands[0] is None or bands[1] is None:
+            return snap(vals, (None, None), z0, status="not enough data yet", n_off=n_off)
+        phase = None
+        lag = nan
+        if vals[0] > bands[0][1]:
+            phase, lag = "in-phase", vals[1]
+        elif vals[2] > bands[1][1]:
+            phase, lag = "anti-phase", vals[3]
         leader = None
-        if above:
+        if phase is not None:
             step = 0.5 / fs
-            leader = "client" if lag_s > step else "therapist" if lag_s < -step else "none"
+            leader = "client" if lag > step else "therapist" if lag < -step else "none"
         if pacer:
             status = "both following the pacer"
-        elif above:
+        elif phase is not None:
             status = "more synchrony than the chance band"
         else:
             status = "within the chance band"
-        return snap(value, z0, lag_s, phase, band, leader, status, n_off)
+        return snap(vals, bands, z0, phase, leader, status, n_off)
 
     def _z(self, x: FloatArray, y: FloatArray) -> FloatArray:
         """Fisher z for therapist slices ``(P, w)`` and client stretches ``(P, w + 2 lmax)``."""
@@ -1325,16 +1338,15 @@ def _describe_live(s: LiveSnapshot) -> str:
             "rhythm, which is not synchrony between them."
         )
     if not math.isfinite(s.value):
-        return (
-            "Not enough data yet to compare the two heart rates."
-            if (s.status == "not enough data yet")
-            else "Waiting for clean beats from both straps."
-        )
+        if s.status == "not enough data yet":
+            return "Not enough data yet to compare the two heart rates."
+        return "Waiting for clean beats from both straps."
     if s.band is None:
         return "Not enough data yet for a chance comparison."
-    if s.leader is None:
+    if s.phase is None:
         return "No more synchrony than expected by chance right now (within the chance band)."
-    phase = "moving together" if s.phase == "in-phase" else "moving in opposite directions"
-    text = f"The two heart rates are {phase} more than the chance band."
-    lead = _lead_words(s.leader, s.lag_s)
+    how = "moving together" if s.phase == "in-phase" else "moving in opposite directions"
+    text = f"The two heart rates are {how} more than the chance band."
+    lag = s.lag_s if s.phase == "in-phase" else s.anti_lag_s
+    lead = _lead_words(s.leader, lag)
     return text + (lead.replace(" during this stretch", " in the last half minute") if lead else "")
