@@ -19,3 +19,21 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is not present")
     return SHARED_DATA
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--ble-address",
+        metavar="ADDR",
+        default=None,
+        help="run the hardware tests against the heart-rate strap at ADDR (worn, in range)",
+    )
+
+
+@pytest.fixture
+def ble_address(request: pytest.FixtureRequest) -> str:
+    """The real strap named with --ble-address; hardware tests skip without it."""
+    addr = request.config.getoption("--ble-address")
+    if not addr:
+        pytest.skip("hardware test: pass --ble-address ADDR to run it")
+    return str(addr)

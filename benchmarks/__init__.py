@@ -1,0 +1,1 @@
+"""Performance harness: each module here exposes ``run() -> list[dict]`` (see ``__main__``)."""

@@ -1,0 +1,240 @@
+"""Respiratory sinus arrhythmia (RSA) at a known breathing pacer, and without one.
+
+**At a pacer of ``rate_bpm`` breaths/min** (``f = rate_bpm / 60`` Hz) the RR values are fitted
+at their beat times by least squares, without interpolation::
+
+    rr(t) = c0 + a sin(theta) + b cos(theta),   theta = 2 pi f (t - t0)
+          = c0 + A sin(theta + phi),            A = sqrt(a^2 + b^2),  phi = atan2(b, a)
+
+* ``amplitude_ms`` is ``A``; the peak-to-trough RR swing is about ``2 A``.
+* Phase convention: the pacer is described by its rate and a start time ``t0_s``; pacer phase
+  0 is the start of inhalation at ``t0_s``, and the pacer reference waveform is
+  ``sin(2 pi f (t - t0))`` (rising from 0 at ``t0``). ``phase_deg`` is ``phi`` in degrees,
+  wrapped to (-180, 180]: the phase of the **RR** oscillation relative to that waveform;
+  positive means the RR oscillation runs ahead of the pacer. Heart rate moves opposite to RR,
+  so ``hr_phase_deg = phase_deg + 180`` (wrapped) is the heart-rate phase against the pacer;
+  at the resonance frequency heart rate and breathing are close to in phase (Vaschillo et al.,
+  Appl Psychophysiol Biofeedback 27:1-27, 2002, doi:10.1023/A:1014587304314), so
+  ``hr_phase_deg`` near 0 when the breathing follows the pacer waveform.
+* ``r_squared`` is the fraction of the RR variance the sinusoid explains.
+* ``peak_to_trough_bpm`` is Lehrer's measure: within each complete pacer cycle
+  ``[t0 + kT, t0 + (k+1)T)`` the maximum minus the minimum instantaneous heart rate
+  ``60000 / rr``, averaged over the complete cycles in the window (Lehrer, Vaschillo &
+  Vaschillo, Appl Psychophysiol Biofeedback 25:177-191, 2000, doi:10.1023/A:1009554825745).
+
+**Without a pacer** use HF power (0.15-0.40 Hz, :mod:`hrv.spectral`) and the breathing rate
+estimated from the dominant RR oscillation in 0.05-0.5 Hz (:func:`estimate_breathing_rate`),
+and say which. HF power and Porges-Bohrer's 0.12-0.40 Hz band miss slow paced breathing:
+below about 9 breaths/min (0.15 Hz) RSA moves into the LF band, so both read almost nothing
+while RSA is at its largest; RMSSD also under-reads slow RSA. Measure at the pacer rate instead.
+
+Short or bad windows never raise: fewer than 4 beats (or, for the breathing-rate estimate,
+less than 20 s, fewer than 8 beats, or no clear oscillation) give ``nan`` fields.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .spectral import welch_psd
+
+__all__ = [
+    "RSAFit",
+    "estimate_breathing_rate",
+    "peak_to_trough_hr",
+    "rsa_at_rate",
+]
+
+FloatArray = NDArray[np.float64]
+
+BREATH_BAND_HZ = (0.05, 0.5)
+_MIN_BEATS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class RSAFit:
+    """RSA at a pacer rate (see the module docstring for every field's definition).
+
+    ``rate_bpm`` is in breaths/min; ``n_cycles`` counts the complete pacer cycles used for
+    ``peak_to_trough_bpm`` (beats/min). ``nan`` fields when the window is too short.
+    """
+
+    rate_bpm: float
+    t0_s: float
+    n_beats: int
+    n_cycles: int
+    mean_rr_ms: float
+    amplitude_ms: float
+    phase_deg: float
+    hr_phase_deg: float
+    r_squared: float
+    peak_to_trough_bpm: float
+
+
+def _inputs(t_s: ArrayLike, rr_ms: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    t = np.asarray(t_s, dtype=np.float64)
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    if t.ndim != 1 or t.shape != rr.shape:
+        raise ValueError(f"t_s {t.shape} and rr_ms {rr.shape} must be 1-D and the same length")
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(rr)) and np.all(rr > 0)):
+        raise ValueError("t_s and rr_ms must be finite, rr_ms positive")
+    return t, rr
+
+
+def _wrap_deg(x: float) -> float:
+    w = (x + 180.0) % 360.0 - 180.0
+    return 180.0 if w == -180.0 else w
+
+
+def _sine_fit(t: FloatArray, rr: FloatArray, f_hz: float, t0: float) -> tuple[float, ...]:
+    """Least-squares ``c0, a, b`` and ``R^2`` of ``rr`` on ``1, sin, cos`` at ``f_hz``."""
+    theta = 2.0 * np.pi * f_hz * (t - t0)
+    x = np.column_stack([np.ones_like(t), np.sin(theta), np.cos(theta)])
+    coef, *_ = np.linalg.lstsq(x, rr, rcond=None)
+    resid = rr - x @ coef
+    ss_tot = float(np.sum((rr - rr.mean()) ** 2))
+    r2 = 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else math.nan
+    return float(coef[0]), float(coef[1]), float(coef[2]), r2
+
+
+def peak_to_trough_hr(
+    t_s: ArrayLike, rr_ms: ArrayLike, rate_bpm: float, t0_s: float = 0.0
+) -> tuple[float, int]:
+    """Lehrer's peak-to-trough heart rate (beats/min) per complete pacer cycle.
+
+    Parameters
+    ----------
+    t_s, rr_ms : array_like
+        Beat times (s) and the RR intervals (ms) they end.
+    rate_bpm : float
+        Pacer rate in breaths/min (> 0).
+    t0_s : float
+        Pacer start time (s): cycles are ``[t0 + k T, t0 + (k + 1) T)``, ``T = 60 / rate_bpm``.
+
+    Returns
+    -------
+    (mean_bpm, n_cycles)
+        Mean over the cycles that lie entirely within ``[t_s[0], t_s[-1]]`` and hold at least
+        two beats; ``(nan, 0)`` when there is none.
+    """
+    t, rr = _inputs(t_s, rr_ms)
+    if t.size < 2 or not rate_bpm > 0:
+        return math.nan, 0
+    period = 60.0 / rate_bpm
+    hr = 60000.0 / rr
+    k_first = math.ceil((t[0] - t0_s) / period - 1e-9)
+    k_last = math.floor((t[-1] - t0_s) / period + 1e-9) - 1
+    swings = []
+    for k in range(k_first, k_last + 1):
+        start = t0_s + k * period
+        m = (t >= start) & (t < start + period)
+        if np.count_nonzero(m) >= 2:
+            swings.append(float(hr[m].max() - hr[m].min()))
+    if not swings:
+        return math.nan, 0
+    return float(np.mean(swings)), len(swings)
+
+
+def rsa_at_rate(t_s: ArrayLike, rr_ms: ArrayLike, rate_bpm: float, t0_s: float = 0.0) -> RSAFit:
+    """Fit the RR oscillation at a known pacer rate (usable on a 60 s window).
+
+    Parameters
+    ----------
+    t_s : array_like
+        Beat times (s) on the session clock, one per interval (the beat that ends it).
+    rr_ms : array_like
+        RR intervals (ms), artifacts corrected.
+    rate_bpm : float
+        Pacer rate in breaths/min.
+    t0_s : float
+        Pacer start (inhalation onset, phase 0) on the same clock.
+
+    Returns
+    -------
+    RSAFit
+        ``nan`` fields when fewer than 4 beats are given, the rate is not positive or the
+        window is shorter than half a breath cycle.
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-finite values or non-positive RR.
+    """
+    t, rr = _inputs(t_s, rr_ms)
+    nan = math.nan
+    n = int(t.size)
+    if n < _MIN_BEATS or not rate_bpm > 0 or (t[-1] - t[0]) < 30.0 / rate_bpm:
+        return RSAFit(float(rate_bpm), float(t0_s), n, 0, nan, nan, nan, nan, nan, nan)
+    f = rate_bpm / 60.0
+    _c0, a, b, r2 = _sine_fit(t, rr, f, t0_s)
+    phase = _wrap_deg(math.degrees(math.atan2(b, a)))
+    ptt, n_cycles = peak_to_trough_hr(t, rr, rate_bpm, t0_s)
+    return RSAFit(
+        rate_bpm=float(rate_bpm),
+        t0_s=float(t0_s),
+        n_beats=n,
+        n_cycles=n_cycles,
+        mean_rr_ms=float(rr.mean()),
+        amplitude_ms=math.hypot(a, b),
+        phase_deg=phase,
+        hr_phase_deg=_wrap_deg(phase + 180.0),
+        r_squared=r2,
+        peak_to_trough_bpm=ptt,
+    )
+
+
+def estimate_breathing_rate(
+    t_s: ArrayLike,
+    rr_ms: ArrayLike,
+    *,
+    band_hz: tuple[float, float] = BREATH_BAND_HZ,
+    min_peak_fraction: float = 0.3,
+) -> float:
+    """Breathing rate (breaths/min) from the dominant RR oscillation in 0.05-0.5 Hz.
+
+    The RR series is cubic-spline resampled at 4 Hz (:func:`hrv.spectral.welch_psd`) and its
+    Welch spectrum taken with 64 s Hann segments (one segment for shorter windows) on a
+    1/300 Hz grid; the highest peak in the band is refined by a parabola through its
+    neighbours. The estimate is the RSA frequency, which follows breathing when RSA is visible
+    (spontaneous or paced).
+
+    Parameters
+    ----------
+    t_s, rr_ms : array_like
+        Beat times (s) and RR intervals (ms).
+    band_hz : (float, float)
+        Search band (Hz).
+    min_peak_fraction : float
+        The peak (+-0.015 Hz around it) must hold at least this fraction of the power in the
+        band; otherwise there is no clear oscillation.
+
+    Returns
+    -------
+    float
+        Breaths/min, or ``nan`` when not estimable: fewer than 8 beats, under 20 s, the peak
+        lies on a band edge, or no clear peak.
+    """
+    t, rr = _inputs(t_s, rr_ms)
+    if t.size < 8 or t[-1] - t[0] < 20.0:
+        return math.nan
+    spec = welch_psd(t, rr, segment_s=64.0)
+    if spec.n_segments == 0:
+        return math.nan
+    f, p = spec.freqs_hz, spec.psd_ms2_hz
+    lo, hi = band_hz
+    band = (f >= lo) & (f <= hi)
+    idx = np.flatnonzero(band)
+    i = int(idx[np.argmax(p[idx])])
+    if i in (idx[0], idx[-1]):
+        return math.nan
+    near = band & (np.abs(f - f[i]) <= 0.015)
+    if np.trapezoid(p[near], f[near]) < min_peak_fraction * np.trapezoid(p[band], f[band]):
+        return math.nan
+    denom = p[i - 1] - 2.0 * p[i] + p[i + 1]
+    shift = 0.5 * (p[i - 1] - p[i + 1]) / denom if denom != 0 else 0.0
+    df = f[1] - f[0]
+    return 60.0 * float(f[i] + float(np.clip(shift, -0.5, 0.5)) * df)

@@ -1,0 +1,74 @@
+"""hrv.rsa: synthetic paced breathing with known amplitude and phase, hand-checked cycles."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hrv.rsa import estimate_breathing_rate, peak_to_trough_hr, rsa_at_rate
+from hrv.spectral import frequency_domain
+
+from .synth import paced_rr
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_paced_6_per_min_60_s_window(seed: int) -> None:
+    t, rr = paced_rr(amp_ms=50.0, rate_bpm=6.0, duration_s=60.0, noise_ms=5.0, seed=seed)
+    fit = rsa_at_rate(t, rr, 6.0)
+    assert fit.amplitude_ms == pytest.approx(50.0, rel=0.05)
+    assert abs(fit.phase_deg) < 15.0
+    assert abs(abs(fit.hr_phase_deg) - 180.0) < 15.0
+    assert fit.r_squared > 0.9
+    assert fit.n_cycles == 5
+    # HR swings between 60000/950 and 60000/850 bpm: 7.43; beats sample it coarsely + noise.
+    assert fit.peak_to_trough_bpm == pytest.approx(60000 / 850 - 60000 / 950, rel=0.15)
+    assert estimate_breathing_rate(t, rr) == pytest.approx(6.0, abs=0.5)
+
+
+@pytest.mark.parametrize("phase", [-120.0, -40.0, 75.0, 160.0])
+def test_phase_recovered_with_pacer_start(phase: float) -> None:
+    t, rr = paced_rr(amp_ms=40.0, rate_bpm=5.5, duration_s=90.0, phase_deg=phase, t0_s=3.7)
+    fit = rsa_at_rate(t, rr, 5.5, t0_s=3.7)
+    diff = (fit.phase_deg - phase + 180.0) % 360.0 - 180.0
+    assert abs(diff) < 15.0
+    assert fit.amplitude_ms == pytest.approx(40.0, rel=0.05)
+
+
+def test_peak_to_trough_hand_checked() -> None:
+    # Pacer 6/min from t0 = 0: cycles [0, 10) and [10, 20), both inside beats 0..20 s.
+    t = np.arange(21, dtype=float)
+    rr = np.full(21, 1000.0)  # 60 bpm
+    rr[3], rr[7], rr[13] = 750.0, 1200.0, 800.0  # 80, 50, 75 bpm
+    mean, n = peak_to_trough_hr(t, rr, 6.0)
+    assert n == 2
+    assert mean == pytest.approx(((80 - 50) + (75 - 60)) / 2)
+
+
+def test_breathing_rate_spontaneous_and_noise() -> None:
+    t, rr = paced_rr(amp_ms=25.0, rate_bpm=15.0, duration_s=60.0, noise_ms=8.0)
+    assert estimate_breathing_rate(t, rr) == pytest.approx(15.0, abs=0.5)
+    rng = np.random.default_rng(4)
+    rr_noise = 900.0 + 30.0 * rng.standard_normal(70)
+    assert math.isnan(estimate_breathing_rate(np.cumsum(rr_noise) / 1000.0, rr_noise))
+
+
+def test_hf_power_misses_slow_breathing() -> None:
+    # Five minutes at 6 breaths/min: RSA of 50 ms is in LF, HF reads almost nothing.
+    t, rr = paced_rr(amp_ms=50.0, rate_bpm=6.0, duration_s=300.0, noise_ms=3.0)
+    fd = frequency_domain(rr, t)
+    assert fd.hf_ms2 < 0.02 * fd.lf_ms2
+    assert rsa_at_rate(t, rr, 6.0).amplitude_ms == pytest.approx(50.0, rel=0.05)
+
+
+def test_short_window_gives_nan() -> None:
+    fit = rsa_at_rate([1.0, 2.0, 3.0], [1000.0, 1000.0, 1000.0], 6.0)
+    assert fit.n_beats == 3 and math.isnan(fit.amplitude_ms) and math.isnan(fit.phase_deg)
+    assert math.isnan(estimate_breathing_rate([1.0, 2.0], [900.0, 910.0]))
+    assert peak_to_trough_hr([1.0, 2.0], [900.0, 910.0], 6.0) == (
+        pytest.approx(math.nan, nan_ok=True),
+        0,
+    )
+    with pytest.raises(ValueError):
+        rsa_at_rate([1.0, 2.0], [900.0], 6.0)
