@@ -63,7 +63,8 @@ Pipeline
    and ``peak_lag_s`` agrees and is at least one grid step from 0; otherwise ``"none"``.
 4. **Pacer awareness.** Two people breathing to one pacer share a strong oscillation at the
    pacer frequency and correlate with no coupling at all. When a pacer runs, each person's RR is
-   fitted with ``c0 + a sin(2 pi f t) + b cos(2 pi f t)`` on beat times (60 s windows); both fits
+   fitted with ``c0 + a sin(2 pi f t) + b cos(2 pi f t)`` on beat times (60 s windows, with
+   :func:`hrv.rsa.rsa_at_rate`); both fits
    strong (amplitude ``sqrt(a^2 + b^2) >= 15 ms`` and ``R^2 >= 0.3``) marks the stretch
    *pacer-driven*. Offline, the pacer's fundamental and first harmonic are also regressed out of
    each person's HR grid in 30 s blocks before correlating, so what is tested is synchrony beyond
@@ -81,6 +82,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.signal import butter, sosfilt, sosfilt_zi
+
+from hrv.rsa import rsa_at_rate
 
 __all__ = [
     "DEFAULT_FS_HZ",
@@ -109,6 +113,12 @@ DEFAULT_FS_HZ = 2.0
 PACER_MIN_AMPLITUDE_MS = 15.0
 #: Minimum share of RR variance (R^2) the pacer sine explains in a 60 s window.
 PACER_MIN_R2 = 0.3
+#: Low-pass cutoff (Hz) applied to each HR grid before correlating (``None`` disables): removes
+#: respiratory sinus arrhythmia at spontaneous breathing rates (>= 9 breaths/min), so that two
+#: people breathing at similar rates with drifting phases are not read as synchrony.
+DEFAULT_LOWPASS_HZ: float | None = 0.15
+#: Order of that Butterworth filter.
+LOWPASS_ORDER = 4
 #: Window (s) of beats used for one pacer fit.
 PACER_FIT_WINDOW_S = 60.0
 
@@ -197,6 +207,45 @@ def hr_grid(
         if hi > lo:
             out[lo:hi] = np.nan
     return out
+
+
+class _LowPass:
+    """Causal Butterworth low-pass run over a grid sample by sample or in chunks.
+
+    The filter restarts at every missing sample (state set to the steady state of the first
+    present value, so a run starts without a step transient) and its first ``settle`` outputs
+    after a restart are reported missing. Feeding a grid in any chunking gives the same output,
+    so live (chunk per beat) equals batch (whole array).
+    """
+
+    def __init__(self, fs_hz: float, cutoff_hz: float, settle_s: float = 10.0) -> None:
+        self.sos = butter(LOWPASS_ORDER, cutoff_hz, fs=fs_hz, output="sos")
+        self.zi_unit = sosfilt_zi(self.sos)
+        self.settle = round(settle_s * fs_hz)
+        self.zi: FloatArray | None = None
+        self.count = 0
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        out = np.full(x.size, np.nan)
+        ok = np.isfinite(x)
+        if not ok.any():
+            self.zi = None
+            return out
+        # Split into runs of present / missing samples.
+        edges = np.flatnonzero(np.diff(ok.astype(np.int8))) + 1
+        for seg in np.split(np.arange(x.size), edges):
+            if not ok[seg[0]]:
+                self.zi = None
+                continue
+            v = x[seg]
+            if self.zi is None:
+                self.zi = self.zi_unit * v[0]
+                self.count = 0
+            y, self.zi = sosfilt(self.sos, v, zi=self.zi)
+            keep = np.arange(self.count, self.count + v.size) >= self.settle
+            out[seg] = np.where(keep, y, np.nan)
+            self.count += v.size
+        return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -461,28 +510,11 @@ def windowed_cross_correlation(
 # --------------------------------------------------------------------------------------------
 
 
-def _sine_fit(t_s: FloatArray, rr_ms: FloatArray, f_hz: float) -> tuple[float, float]:
-    """Least squares ``c0 + a sin(2 pi f t) + b cos(2 pi f t)`` on beat times.
-
-    Returns ``(amplitude_ms, r2)``; ``(nan, nan)`` with fewer than 6 beats or no variance.
-    """
-    ok = np.isfinite(t_s) & np.isfinite(rr_ms)
-    t, rr = t_s[ok], rr_ms[ok]
-    if t.size < 6 or f_hz <= 0:
-        return math.nan, math.nan
-    ph = 2.0 * math.pi * f_hz * t
-    design = np.column_stack([np.ones_like(t), np.sin(ph), np.cos(ph)])
-    coef, *_ = np.linalg.lstsq(design, rr, rcond=None)
-    resid = rr - design @ coef
-    tot = float(np.sum((rr - rr.mean()) ** 2))
-    if tot <= 0:
-        return math.nan, math.nan
-    return float(math.hypot(coef[1], coef[2])), 1.0 - float(resid @ resid) / tot
-
-
 def _pacer_strong(t_s: FloatArray, rr_ms: FloatArray, f_hz: float) -> bool:
-    amp, r2 = _sine_fit(t_s, rr_ms, f_hz)
-    return bool(amp >= PACER_MIN_AMPLITUDE_MS and r2 >= PACER_MIN_R2)
+    """Both thresholds met by :func:`hrv.rsa.rsa_at_rate` at ``f_hz`` on these beats."""
+    ok = np.isfinite(t_s) & np.isfinite(rr_ms) & (rr_ms > 0)
+    fit = rsa_at_rate(t_s[ok], rr_ms[ok], f_hz * 60.0)
+    return bool(fit.amplitude_ms >= PACER_MIN_AMPLITUDE_MS and fit.r_squared >= PACER_MIN_R2)
 
 
 def _pacer_rate_at(schedule: Sequence[tuple[float, float]], t: float) -> float:
@@ -624,6 +656,7 @@ class SynchronyResult:
     n_surrogate_pairs: int
     p_circular: float
     n_circular: int
+    p_segments: float
     p_abs: float
     p_in_phase: float
     p_anti_phase: float
@@ -669,6 +702,7 @@ class SynchronyResult:
             "pacer_driven": bool(self.pacer_driven),
             "surrogate_z": num(self.surrogate_z),
             "p_circular": num(self.p_circular),
+            "p_segments": num(self.p_segments),
             "p_asymmetry": num(self.p_asymmetry),
             "therapist_leads_es": num(self.therapist_leads.effect_size),
             "client_leads_es": num(self.client_leads.effect_size),
@@ -712,13 +746,63 @@ def _derangements(k: int, n: int, rng: np.random.Generator) -> NDArray[np.intp]:
     return out
 
 
+def _inflate(surr: FloatArray, real_per_segment: FloatArray, max_lag: int) -> FloatArray:
+    """Widen surrogate means for the serial dependence of the real per-segment values.
+
+    Shuffled pairings are independent from segment to segment, real neighbouring segments are
+    not (slow HR changes and ~0.1 Hz rhythms span several segments), so the real mean varies
+    more than the shuffled one. The surrogate deviations from their mean are scaled by
+    ``sqrt(f)``, ``f = 1 + 2 sum_{k=1..max_lag} (1 - k / K) rho_k`` (Bartlett's variance
+    inflation for a mean of ``K`` autocorrelated values), ``rho_k`` the lag-``k``
+    autocorrelation of the real per-segment values; ``f`` is never below 1.
+    """
+    d = real_per_segment[np.isfinite(real_per_segment)]
+    k = d.size
+    if k < 4:
+        return surr
+    c = d - d.mean()
+    v = float(c @ c)
+    if not v > 0:
+        return surr
+    f = 1.0
+    for lag in range(1, min(max_lag, k - 1) + 1):
+        f += 2.0 * (1.0 - lag / k) * float(c[:-lag] @ c[lag:]) / v
+    f = max(1.0, f)
+    mu = float(surr.mean())
+    return mu + (surr - mu) * math.sqrt(f)
+
+
+def _block_pairings(
+    k: int, block: int, n: int, rng: np.random.Generator
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Segment pairings for ``n`` block-shuffled surrogates: ``(rows, cols)``, each ``(n, m)``.
+
+    The ``k`` segments, read on a circle from a random start, are cut into ``nb = k // block``
+    blocks of ``block`` consecutive segments; a random derangement of the blocks pairs therapist
+    block ``I`` with client block ``pi(I) != I``, segment by segment in order. Every pair is a
+    real segment ``i`` against a client segment ``j != i`` (SUSY's surrogate), and neighbouring
+    pairs stay neighbours, so the surrogates keep the serial dependence that slow heart-rate
+    changes give neighbouring segments. With ``block = 1`` this is plain segment shuffling.
+    """
+    block = max(1, min(block, k // 2))
+    nb = k // block
+    m = nb * block
+    start = rng.integers(0, k, size=n)
+    perm = _derangements(nb, n, rng)  # (n, nb)
+    t = np.arange(m)
+    rows = (start[:, None] + t[None, :]) % k
+    src_block = perm[:, t // block]  # (n, m)
+    cols = (start[:, None] + src_block * block + (t % block)[None, :]) % k
+    return rows, cols
+
+
 def _nan_result(lags_s: FloatArray, n_skipped: int, alpha: float, pacer: float) -> SynchronyResult:
     nan = math.nan
     d = DirectionStats(nan, nan, nan, nan)
     prof = np.full(lags_s.size, nan)
     return SynchronyResult(
-        nan, nan, nan, nan, nan, 0, 0, nan, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan, d, d,
-        nan, "none",
+        nan, nan, nan, nan, nan, 0, 0, nan, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
+        d, d, nan, "none",
         bool(pacer >= 0.5), pacer, lags_s, prof, prof.copy(), 0, n_skipped, alpha,
     )  # fmt: skip
 
@@ -737,8 +821,11 @@ def synchrony(
     window_s: float = 30.0,
     max_lag_s: float = 5.0,
     max_missing: float = 0.1,
+    lowpass_hz: float | None = DEFAULT_LOWPASS_HZ,
     n_surrogates: int = 1000,
     n_circular: int = 200,
+    block_segments: int = 1,
+    serial_lags: int = 2,
     min_segments: int = 6,
     alpha: float = 0.05,
     seed: int = 0,
@@ -794,6 +881,9 @@ def synchrony(
     if any(r > 0 for _, r in schedule):
         x = _remove_pacer(x, fs_hz, t0, schedule, window_s)
         y = _remove_pacer(y, fs_hz, t0, schedule, window_s)
+    if lowpass_hz is not None:
+        x = _LowPass(fs_hz, lowpass_hz)(x)
+        y = _LowPass(fs_hz, lowpass_hz)(y)
     n = x.size
     w = max(3, round(window_s * fs_hz))
     anchors = np.arange(lmax, n - w - lmax + 1, w, dtype=np.intp)
@@ -850,11 +940,10 @@ def synchrony(
     sz = p_abs = sz_sig = p_in = p_anti = sz_neg = p_neg = sz_pos = p_pos = p_asym = nan
     asym_real = nan
     if n_surrogates > 0:
-        perms = _derangements(k, n_surrogates, rng)
-        rows = np.arange(k)[None, :]
+        rows, cols = _block_pairings(k, block_segments, n_surrogates, rng)
 
         def surr(m: FloatArray) -> FloatArray:
-            return _nanmean(m[rows, perms], axis=1)
+            return _nanmean(m[rows, cols], axis=1)
 
         def zp(real: float, s: FloatArray) -> tuple[float, float]:
             sd = _sd(s)
@@ -863,6 +952,8 @@ def synchrony(
 
         sz, p_abs = zp(real_all, surr(m_all))
         s_sig = surr(m_sig)
+        if serial_lags > 0:
+            s_sig = _inflate(s_sig, np.diag(m_sig), serial_lags)
         sz_sig, p_in = zp(real_sig, s_sig)
         p_anti = _p_upper(-real_sig, -s_sig)
         s_neg, s_pos = surr(m_neg), surr(m_pos)
@@ -874,8 +965,10 @@ def synchrony(
         d_pair = sign * (_nanmean(z[:, :, pos], axis=2) - _nanmean(z[:, :, neg], axis=2))
         asym_real = float(np.diag(d_pair).mean())
         asym_s = surr(d_pair)
+        if serial_lags > 0:
+            asym_s = _inflate(asym_s, np.diag(d_pair), serial_lags)
         p_asym = (int(np.count_nonzero(np.abs(asym_s) >= abs(asym_real))) + 1) / (asym_s.size + 1)
-    p = min(1.0, 2.0 * min(p_in, p_anti)) if n_surrogates > 0 else nan
+    p_seg = min(1.0, 2.0 * min(p_in, p_anti)) if n_surrogates > 0 else nan
 
     # Second null: circular shifts of the client's whole series.
     p_circ = math.nan
@@ -898,8 +991,13 @@ def synchrony(
             p_circ = min(1.0, 2.0 * min(_p_upper(real_sig, circ), _p_upper(-real_sig, -circ)))
             n_circ_done = int(circ.size)
 
-    # Peak lag: where the real |z| profile most exceeds the surrogate profile.
-    excess = real_prof - surr_prof
+    # Intersection-union: significant only against both nulls (valid if either one is).
+    p = max(p_seg, p_circ) if math.isfinite(p_circ) else p_seg
+
+    # Peak lag: where the real signed profile most exceeds the surrogate one, in the direction
+    # of the stronger phase (in-phase: largest excess; anti-phase: most negative).
+    phase_sign = 1.0 if not (p_anti < p_in) else -1.0
+    excess = phase_sign * (real_signed - surr_signed)
     i_pk = int(np.argmax(excess))
     peak = float(lags_s[i_pk])
     if 0 < i_pk < lags.size - 1:
@@ -929,6 +1027,7 @@ def synchrony(
         n_surrogate_pairs=int(off.sum()),
         p_circular=p_circ,
         n_circular=n_circ_done,
+        p_segments=p_seg,
         p_abs=p_abs,
         p_in_phase=p_in,
         p_anti_phase=p_anti,

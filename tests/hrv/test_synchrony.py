@@ -214,7 +214,7 @@ def test_boker_peak_nearest_zero_and_tie_goes_to_stronger():
 
 def test_all_pairs_table_and_susy_effect_size_match_reference():
     (tt, rt), (tc, rc) = make_dyad(seed=11, minutes=5, coupling=0.5)
-    res = synchrony(tt, rt, tc, rc, n_surrogates=200, n_circular=0, min_segments=3)
+    res = synchrony(tt, rt, tc, rc, n_surrogates=200, n_circular=0, min_segments=3, lowpass_hz=None)
     end = max(tt[-1], tc[-1])
     t0 = math.floor(min(tt[0], tc[0]) * 2) / 2
     x = hr_grid(tt, rt, t_start_s=t0, t_end_s=end)
@@ -307,10 +307,10 @@ def test_shifted_copy_offline_peak_lag_and_leader():
     rng = np.random.default_rng(0)
     tc = tt - 3.0
     rc = rt + rng.normal(0, 3, rt.size)
-    res = synchrony(tt, rt, tc, rc, n_surrogates=1000, n_circular=50)
+    res = synchrony(tt, rt, tc, rc, n_surrogates=1000, n_circular=200)
     assert res.p_value < 0.01 and res.leader == "client"
     assert res.peak_lag_s == pytest.approx(3.0, abs=0.5)
-    res2 = synchrony(tc, rc, tt, rt, n_surrogates=1000, n_circular=50)
+    res2 = synchrony(tc, rc, tt, rt, n_surrogates=1000, n_circular=200)
     assert res2.leader == "therapist" and res2.peak_lag_s == pytest.approx(-3.0, abs=0.5)
     assert "client's heart-rate changes tended to precede the therapist's by about 3 s" in (
         describe(res)
@@ -331,14 +331,17 @@ def test_artifact_stretch_is_excluded_not_bridged():
 # --------------------------------------------------------------------------------------------
 
 
-def test_sine_fit_recovers_amplitude():
-    t = np.cumsum(np.full(120, 0.9))
+def test_pacer_strength_thresholds():
+    t = np.cumsum(np.full(70, 0.9))  # 63 s of beats
     rr = 900 + 40 * np.sin(2 * np.pi * 0.1 * t + 0.7)
-    amp, r2 = sy._sine_fit(t, rr, 0.1)
-    assert amp == pytest.approx(40.0, rel=1e-9) and r2 == pytest.approx(1.0)
-    _amp2, r22 = sy._sine_fit(t, rr, 0.23)
-    assert r22 < 0.3
-    assert math.isnan(sy._sine_fit(t[:4], rr[:4], 0.1)[0])
+    assert sy._pacer_strong(t, rr, 0.1)  # 40 ms, R^2 = 1
+    assert not sy._pacer_strong(t, rr, 0.23)  # wrong frequency: R^2 near 0
+    small = 900 + 10 * np.sin(2 * np.pi * 0.1 * t)
+    assert not sy._pacer_strong(t, small, 0.1)  # 10 ms < 15 ms
+    rng = np.random.default_rng(0)
+    noisy = rr + rng.normal(0, 60, t.size)  # 40 ms buried in 60 ms noise: R^2 < 0.3
+    assert not sy._pacer_strong(t, noisy, 0.1)
+    assert not sy._pacer_strong(t[:3], rr[:3], 0.1)
 
 
 def test_pacer_rate_schedule():
@@ -485,68 +488,98 @@ def test_describe_is_hedged_and_always_against_chance():
 
 
 # --------------------------------------------------------------------------------------------
-# Acceptance: realistic synthetic dyads, several seeds each
+# Acceptance: the project's simulator (biofeedback.simulate), several seeds each
 # --------------------------------------------------------------------------------------------
-# These run against make_dyad above (shared OU arousal driver, the follower seeing it 3 s late,
-# individual OU drivers, individual RSA, noise, beats by integrating HR). 12-minute dyads give
-# 23 segments of 30 s: 506 mismatched pairs, and 1000 derangement surrogates.
+# Simulated dyads: therapist 68 bpm, client 78 bpm, spontaneous breathing at 14/min with wander,
+# Mayer waves, 1/f VLF and an arousal driver (0.01-0.07 Hz, 3 bpm); coupling mixes a shared
+# arousal driver into both, the follower seeing it lag_s later. Coupled cases use strength 0.8
+# over 15 minutes (measured power: 0.7 -> 80 %, 0.8 -> 100 % of 25 seeds at 15 min).
+# 100 circular shifts keep the second null's p resolution (1/101) well below alpha.
 
 ALPHA = 0.05
+N_CIRC = 100
 
 
-def run_offline(seed: int, **kw) -> sy.SynchronyResult:
-    (tt, rt), (tc, rc) = make_dyad(seed=seed, minutes=12, **kw)
-    pace = kw.get("pace_bpm", 0.0)
-    return synchrony(tt, rt, tc, rc, pacer=[(0.0, pace)] if pace else [], n_circular=0)
+def sim_dyad(seed, minutes, strength=0.0, leader="client", pace_bpm=0.0):
+    simulate = pytest.importorskip("biofeedback.simulate")
+    dur = minutes * 60.0
+    cfg = simulate.SimulationConfig(
+        people=(
+            simulate.PersonConfig("therapist", mean_hr_bpm=68.0),
+            simulate.PersonConfig("client", mean_hr_bpm=78.0),
+        ),
+        duration_s=dur,
+        seed=seed,
+        pacing=(simulate.PacedSegment(0.0, dur, pace_bpm),) if pace_bpm else (),
+        coupling=simulate.CouplingConfig(
+            strength=strength, lag_s=3.0 if strength else 0.0, leader=leader
+        ),
+    )
+    sim = simulate.simulate_session(cfg)
+    out = []
+    for role in ("therapist", "client"):
+        b = sim.true_beats[role]
+        keep = b.delivered
+        out += [b.t_s[keep], b.rr_ms[keep], b.label[keep] != "normal"]
+    pacer = [(p["start_s"], p["rate_bpm"]) for p in sim.ground_truth["pacer"]]
+    pacer += [(p["end_s"], 0.0) for p in sim.ground_truth["pacer"]]
+    return out, sorted(pacer)
+
+
+def sim_offline(seed, minutes, **kw):
+    (tt, rt, ft, tc, rc, fc), pacer = sim_dyad(seed, minutes, **kw)
+    return synchrony(
+        tt, rt, tc, rc, therapist_artifact=ft, client_artifact=fc, pacer=pacer, n_circular=N_CIRC
+    )
 
 
 @pytest.mark.slow
 def test_acceptance_independent_people_false_positive_rate(record_property):
-    # 300 seeds measured while developing: 3.7 % (circular-shift null: 4.0 %).
-    results = [run_offline(seed) for seed in range(60)]
+    # While developing: 7 of 120 seeds (5.8 %) at 12 minutes.
+    results = [sim_offline(seed, 12) for seed in range(40)]
     rate = float(np.mean([r.p_value < ALPHA for r in results]))
     record_property("false_positive_rate", rate)
     assert rate <= 0.075
-    assert all(r.n_surrogates == 1000 and r.n_segments == 23 for r in results)
+    assert all(r.n_surrogates == 1000 and r.n_segments >= 20 for r in results)
     assert sum(r.leader != "none" for r in results) <= 2
 
 
 @pytest.mark.slow
 def test_acceptance_same_pacer_is_not_synchrony():
-    results = [run_offline(seed, pace_bpm=6.0) for seed in range(200, 210)]
+    results = [sim_offline(seed, 12, pace_bpm=6.0) for seed in range(200, 208)]
     assert all(r.pacer_driven for r in results)
     assert sum(r.p_value < ALPHA for r in results) <= 1
     assert all(r.leader == "none" for r in results)
-    assert all("pacer" in describe(r) for r in results)
+    assert all("following the pacer" in describe(r) for r in results)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("leader,sign", [("client", 1.0), ("therapist", -1.0)])
 def test_acceptance_coupled_with_lag(leader, sign):
-    results = [run_offline(seed, coupling=0.6, leader=leader) for seed in range(300, 320)]
-    sig = np.mean([r.p_value < ALPHA for r in results])
-    assert sig >= 0.9
-    named = [r for r in results if r.p_value < ALPHA]
-    assert np.mean([r.leader == leader for r in named]) >= 0.9
+    results = [sim_offline(seed, 15, strength=0.8, leader=leader) for seed in range(300, 312)]
+    sig = [r for r in results if r.p_value < ALPHA]
+    assert len(sig) >= 0.9 * len(results)
+    assert np.mean([r.leader == leader for r in sig]) >= 0.9
     assert not any(r.leader not in (leader, "none") for r in results)
-    lags = np.array([r.peak_lag_s for r in named])
-    assert np.all(np.abs(lags - sign * 3.0) <= 1.0)
+    lags = np.array([r.peak_lag_s for r in sig])
+    assert np.mean(np.abs(lags - sign * 3.0) <= 1.0) >= 0.9
+    assert not any(r.pacer_driven for r in results)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("leader", ["client", "therapist"])
 def test_acceptance_live_and_offline_agree_on_direction(leader):
     named = 0
-    for seed in (400, 401, 402, 403):
-        (tt, rt), (tc, rc) = make_dyad(seed=seed, minutes=10, coupling=0.6, leader=leader)
-        offline = synchrony(tt, rt, tc, rc, n_circular=0)
+    for seed in (400, 401, 402):
+        (tt, rt, _, tc, rc, _), _ = sim_dyad(seed, 12, strength=0.8, leader=leader)
+        offline = synchrony(tt, rt, tc, rc, n_circular=N_CIRC)
         assert offline.leader in (leader, "none")
-        snaps = feed_live(LiveSynchrony(), tt, rt, tc, rc, 600, every_s=2)
+        snaps = feed_live(LiveSynchrony(), tt, rt, tc, rc, 720, every_s=2)
         calls = [s.leader for s in snaps if s.leader in ("client", "therapist")]
         assert len(calls) >= 20
         if offline.leader == leader:
             named += 1
-            # Single 30 s windows are noisy; the live calls name the offline leader at least
-            # two times in three (75-97 % on these seeds).
+            # Single 30 s windows are noisy; the live calls still name the offline leader
+            # at least two times in three.
             assert np.mean([c == leader for c in calls]) >= 2 / 3
-    assert named >= 3
+    assert named >= 2
