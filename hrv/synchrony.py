@@ -1132,7 +1132,10 @@ def _strength(z: FloatArray, lags_s: FloatArray, half_width: int) -> tuple[Float
 class _RoleBuffer:
     """One person's HR grid as a ring buffer, filled beat by beat like :func:`hr_grid`."""
 
-    def __init__(self, size: int, fs_hz: float, gap_s: float, beat_keep_s: float) -> None:
+    def __init__(
+        self, size: int, fs_hz: float, gap_s: float, beat_keep_s: float, lowpass_hz: float | None
+    ) -> None:
+        self.lowpass = _LowPass(fs_hz, lowpass_hz) if lowpass_hz is not None else None
         self.size = size
         self.fs = fs_hz
         self.gap_s = gap_s
@@ -1164,6 +1167,10 @@ class _RoleBuffer:
                 vals = np.full(idx.size, np.nan)
             else:
                 vals = np.where(g > t0, h0 + (g - t0) / span * (hr - h0), np.nan)
+        if self.lowpass is not None:
+            if idx.size and idx[0] > self.filled:
+                self.lowpass.zi = None  # skipped samples were a gap
+            vals = self.lowpass(vals)
         if idx.size:
             self.buf[idx % self.size] = vals
             self.filled = int(idx[-1]) + 1
@@ -1192,10 +1199,11 @@ class LiveSynchrony:
 
     Feed beats of both roles with :meth:`add_beat` (or :meth:`add_beats`) as they arrive and call
     :meth:`update` once a second. The grid is built beat by beat with the same rule as
-    :func:`hr_grid` (``t_start_s = 0``), so live values equal the offline windowed values for the
-    same window. Only ``history_s`` of grid (default 20 min) is kept, in ring buffers, and at most
-    ``2 * n_offsets`` pairings are computed per update, so the cost of an update does not grow
-    with session length.
+    :func:`hr_grid` (``t_start_s = 0``) and low-passed by the same causal filter as
+    :func:`synchrony`, so live values equal :func:`windowed_cross_correlation` on
+    ``lowpass(hr_grid(...))`` for the same window. Only ``history_s`` of grid (default 20 min) is
+    kept, in ring buffers, and at most ``2 * n_offsets`` pairings are computed per update, so
+    the cost of an update does not grow with session length.
 
     Parameters
     ----------
@@ -1213,6 +1221,8 @@ class LiveSynchrony:
         Fewer valid pairings than this: band ``None`` and status "not enough data yet".
     max_missing : float
         Largest missing fraction a window may have at any lag.
+    lowpass_hz : float or None
+        Causal low-pass applied to each person's grid as it is built (as offline).
     pacer : sequence of (t_s, rate_bpm)
         Initial pacer schedule (breaths/min, 0 = off); extend with :meth:`set_pacer`.
     """
@@ -1229,6 +1239,7 @@ class LiveSynchrony:
         min_offset_s: float = 60.0,
         min_offsets: int = 20,
         max_missing: float = 0.1,
+        lowpass_hz: float | None = DEFAULT_LOWPASS_HZ,
         pacer: Sequence[tuple[float, float]] = (),
     ) -> None:
         self.fs_hz = fs_hz
@@ -1245,7 +1256,7 @@ class LiveSynchrony:
         self._min_offsets = min_offsets
         self._min_count = (1.0 - max_missing) * self._w
         keep = PACER_FIT_WINDOW_S + 5.0
-        self._roles = {r: _RoleBuffer(self._size, fs_hz, gap_s, keep) for r in _ROLES}
+        self._roles = {r: _RoleBuffer(self._size, fs_hz, gap_s, keep, lowpass_hz) for r in _ROLES}
         self._pacer: list[tuple[float, float]] = sorted((float(a), float(b)) for a, b in pacer)
 
     def add_beat(self, role: str, t_s: float, rr_ms: float, artifact: bool = False) -> None:
