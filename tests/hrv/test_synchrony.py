@@ -299,6 +299,28 @@ def test_derangements_have_no_fixed_points_and_are_seeded():
     assert a.contract() == b.contract()
 
 
+def test_block_pairings_never_pair_a_segment_with_itself_and_keep_neighbours():
+    rng = np.random.default_rng(2)
+    for block in (1, 3):
+        rows, cols = sy._block_pairings(23, block, 500, rng)
+        assert rows.shape == cols.shape == (500, 23 // block * block)
+        assert not np.any(rows == cols)
+        if block == 3:
+            # within a block, consecutive therapist segments meet consecutive client segments
+            d_rows = (rows[:, 1:3] - rows[:, 0:2]) % 23
+            d_cols = (cols[:, 1:3] - cols[:, 0:2]) % 23
+            assert np.all(d_rows == 1) and np.all(d_cols == 1)
+
+
+def test_inflation_widens_only_for_positive_serial_dependence():
+    surr = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    smooth = np.sin(np.linspace(0, 3, 20))  # strongly autocorrelated
+    alternating = np.tile([1.0, -1.0], 10)  # negative autocorrelation: never narrowed
+    wide = sy._inflate(surr, smooth, 2)
+    assert wide.mean() == pytest.approx(2.0) and wide.std() > surr.std() * 1.5
+    np.testing.assert_allclose(sy._inflate(surr, alternating, 2), surr)
+
+
 def test_short_input_gives_nan_result_with_all_contract_keys():
     res = synchrony([1.0, 2.0], [1000.0, 1000.0], [1.0, 2.0], [900.0, 900.0])
     c = res.contract()
