@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -57,6 +57,7 @@ from biofeedback.beats import Beat, Event, EventKind, Packet, SourceItem
 from hrv.artifacts import ArtifactClass, StreamingArtifactClassifier
 from hrv.coherence import coherence_ratio
 from hrv.rsa import estimate_breathing_rate, rsa_at_rate
+from hrv.synchrony import LiveSnapshot, LiveSynchrony
 from hrv.time_domain import time_domain
 
 __all__ = [
@@ -191,8 +192,9 @@ class Snapshot:
     pacer_bpm: float | None
     """Current pacer rate in breaths per minute, ``None`` when off."""
     recent_events: tuple[Event, ...] = field(default_factory=tuple)
-    synchrony: Any = None
-    """The live synchrony snapshot for two people (see :mod:`hrv.synchrony`), else ``None``."""
+    synchrony: LiveSnapshot | None = None
+    """The live synchrony reading for a therapist-client session
+    (:class:`hrv.synchrony.LiveSnapshot`), else ``None``."""
 
 
 def window_breaks(flags: NDArray[np.int8], after_gap: NDArray[np.bool_]) -> NDArray[np.intp]:
@@ -272,9 +274,15 @@ class _Ring:
 
 
 class _Participant:
-    def __init__(self, role: str, cfg: EngineConfig) -> None:
+    def __init__(
+        self,
+        role: str,
+        cfg: EngineConfig,
+        on_classified: Callable[[str, float, float, bool], None] | None = None,
+    ) -> None:
         self.role = role
         self.cfg = cfg
+        self.on_classified = on_classified
         self.ring = _Ring()
         self.classifier = StreamingArtifactClassifier(batch=cfg.artifact_batch)
         self.n_beats = 0
@@ -294,18 +302,20 @@ class _Participant:
         self.pending_gap = False
         self.n_beats += 1
         for c in self.classifier.push(b.rr_ms, b.t_s):
-            self._classified(c.index, int(c.code))
+            self._classified(c.index, int(c.code), c.t_s, c.rr_ms)
         self.ring.drop_before(b.t_s - self.cfg.history_s)
         self.snap = self._fast()
 
-    def _classified(self, index: int, code: int) -> None:
+    def _classified(self, index: int, code: int, t_s: float, rr_ms: float) -> None:
         self.ring.set_flag(index, code)
         self.last_artifact = ArtifactClass(code).name.lower() if code else None
+        if self.on_classified is not None:
+            self.on_classified(self.role, t_s, rr_ms, code > 0)
 
     def flush(self) -> None:
         """End of the recording: classify the last two beats."""
         for c in self.classifier.flush():
-            self._classified(c.index, int(c.code))
+            self._classified(c.index, int(c.code), c.t_s, c.rr_ms)
         self.snap = self._fast()
 
     def _fast(self) -> ParticipantSnapshot:
@@ -392,16 +402,20 @@ class Engine:
     roles : tuple of str
         Participants known in advance (others are added when their first beat arrives).
     config : EngineConfig, optional
-    synchrony : object, optional
-        A live synchrony tracker with ``add_beat(beat)``, ``update(now_s)`` returning a snapshot
-        and ``set_pacer(t_s, rate_bpm)``; updated once a second and shown in the snapshot.
+    synchrony : bool or None
+        Track therapist-client synchrony live (:class:`hrv.synchrony.LiveSynchrony`). ``None``
+        (default) turns it on when ``roles`` holds both ``therapist`` and ``client``. Each beat
+        reaches it once its artifact class is final (2-4 beats later), so flagged beats are
+        excluded, and it is updated once a second of session time; its reading describes the
+        30 s window ending ``max_lag`` (5 s) before that, so it lags the newest beat by about
+        5-9 s.
     """
 
     def __init__(
         self,
         roles: tuple[str, ...] = (),
         config: EngineConfig | None = None,
-        synchrony: Any = None,
+        synchrony: bool | None = None,
     ) -> None:
         self.config = config or EngineConfig()
         self._lock = threading.Lock()
@@ -411,16 +425,23 @@ class Engine:
         self._pacer_t0 = 0.0
         self._second = -1
         self._events: deque[Event] = deque(maxlen=self.config.recent_events)
-        self._sync = synchrony
-        self._sync_snap: Any = None
+        if synchrony is None:
+            synchrony = {"therapist", "client"} <= set(roles)
+        self._sync = LiveSynchrony() if synchrony else None
+        self._sync_snap: LiveSnapshot | None = None
         for r in roles:
             self._person(r)
 
     def _person(self, role: str) -> _Participant:
         p = self._people.get(role)
         if p is None:
-            p = self._people[role] = _Participant(role, self.config)
+            forward = self._to_sync if role in ("therapist", "client") else None
+            p = self._people[role] = _Participant(role, self.config, forward)
         return p
+
+    def _to_sync(self, role: str, t_s: float, rr_ms: float, flagged: bool) -> None:
+        if self._sync is not None:
+            self._sync.add_beat(role, t_s, rr_ms, flagged)
 
     def feed(self, item: SourceItem) -> None:
         """Take one source item (packets are ignored; beats and events update the state)."""
@@ -436,7 +457,6 @@ class Engine:
                     p.second = second
                     p.update_slow(item.t_s, self._pacer, self._pacer_t0)
                 if self._sync is not None:
-                    self._sync.add_beat(item)
                     if second > self._second:
                         self._second = second
                         self._sync_snap = self._sync.update(item.t_s)
@@ -469,6 +489,10 @@ class Engine:
         if e.kind == EventKind.GAP:
             p.gaps += 1
             p.pending_gap = True
+            if self._sync is not None and e.role in ("therapist", "client"):
+                start, end = e.data.get("start_s"), e.data.get("end_s")
+                if start is not None and end is not None:
+                    self._sync.mark_gap(e.role, float(start), float(end))
         elif e.kind == EventKind.MALFORMED:
             p.malformed += 1
         elif e.kind == EventKind.STATE:

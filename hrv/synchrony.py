@@ -5,9 +5,11 @@ Pipeline
 1. **HR grid.** Each person's beats ``(t_s, rr_ms)`` become instantaneous heart rate
    ``60000 / rr_ms`` (beats/min) placed at the beat time (the end of its interval) and linearly
    interpolated onto one even grid shared by both people, default ``fs_hz = 2`` (see
-   :data:`DEFAULT_FS_HZ`). A grid point between beats ``k-1`` and ``k`` is ``nan`` when the two
-   beats are more than ``gap_s`` (3 s) apart, when either beat carries an artifact flag, or when
-   it falls in an explicit gap interval: missing data is never interpolated across silently.
+   :data:`DEFAULT_FS_HZ`). Artifact-flagged beats are left out. A grid point between two
+   consecutive good beats is ``nan`` when they are more than ``gap_s`` (3 s) apart or when it
+   falls in an explicit gap interval, so an isolated premature beat costs no data while a
+   flagged stretch, a drop-out or a gap stays blank: missing data is never interpolated across
+   silently.
 2. **Low-pass** (our addition, ``lowpass_hz``, default 0.15 Hz, ``None`` disables): a causal
    4th-order Butterworth filter on each grid, restarted after every gap (its first 10 s then
    count as missing). It removes respiratory sinus arrhythmia at spontaneous breathing rates, so
@@ -170,7 +172,9 @@ def hr_grid(
     rr_ms : array_like
         RR intervals (ms) ending at those beats.
     artifact : array_like of bool, optional
-        Per-beat artifact flags; a flagged beat blanks the grid on both sides of it.
+        Per-beat artifact flags. A flagged beat is left out: the grid is interpolated between
+        the good beats on either side only if they are at most ``gap_s`` apart (an isolated
+        premature beat), otherwise it stays blank.
     fs_hz : float
         Grid rate (Hz); grid point ``i`` is at ``t_start_s + i / fs_hz``.
     t_start_s, t_end_s : float
@@ -184,8 +188,9 @@ def hr_grid(
     -------
     numpy.ndarray
         HR in beats/min, ``60000 / rr_ms`` at each beat time, linearly interpolated between
-        consecutive beats; ``nan`` before the first beat, after the last, across gaps and
-        around flagged, non-finite or non-positive intervals. Empty input gives all ``nan``.
+        consecutive good beats; ``nan`` before the first beat, after the last, across gaps
+        and wherever good beats are more than ``gap_s`` apart (flagged, non-finite or
+        non-positive intervals are not good beats). Empty input gives all ``nan``.
     """
     t = np.asarray(t_s, dtype=np.float64).ravel()
     rr = np.asarray(rr_ms, dtype=np.float64).ravel()
@@ -203,7 +208,13 @@ def hr_grid(
     out = np.full(n, np.nan)
     if t.size < 2 or n == 0:
         return out
-    hr = np.where(bad, np.nan, 60000.0 / np.where(rr > 0, rr, np.nan))
+    # Flagged and invalid beats are left out; the grid is interpolated between the good beats
+    # around them only when those are at most ``gap_s`` apart (an isolated premature beat),
+    # so longer flagged stretches stay blank.
+    t, rr = t[~bad], rr[~bad]
+    if t.size < 2:
+        return out
+    hr = 60000.0 / rr
     g = t_start_s + np.arange(n) / fs_hz
     k = np.searchsorted(t, g, side="left")  # t[k-1] < g <= t[k]
     inside = (k >= 1) & (k < t.size)
@@ -1171,10 +1182,12 @@ class _RoleBuffer:
         if self.last is not None and t <= self.last[0]:
             return  # out of order or duplicate: ignore
         bad = flagged or not (math.isfinite(rr) and rr > 0 and math.isfinite(t))
-        hr = math.nan if bad else 60000.0 / rr
         self.beats.append((t, rr, bad))
         while self.beats and self.beats[0][0] < t - self.beat_keep_s:
             self.beats.popleft()
+        if bad:
+            return  # left out, as in hr_grid: the next good beat interpolates or blanks
+        hr = 60000.0 / rr
         hi = math.floor(t * self.fs) + 2
         lo = max(self.filled, hi - 3 - self.size)
         idx = np.arange(lo, hi)

@@ -103,7 +103,7 @@ def test_hr_grid_hand_checked():
     np.testing.assert_allclose(g, [np.nan, np.nan, np.nan, 60.0, 60.0, 90.0, 120.0])
 
 
-def test_hr_grid_gap_artifact_and_explicit_gap_are_blank_not_interpolated():
+def test_hr_grid_gaps_flagged_stretches_and_explicit_gaps_are_blank():
     t = np.array([1.0, 2.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0])
     rr = np.full(t.size, 1000.0)
     rr[2] = 4000.0
@@ -111,9 +111,14 @@ def test_hr_grid_gap_artifact_and_explicit_gap_are_blank_not_interpolated():
     assert np.isnan(g[3:7]).all()  # 2 -> 6 s is a 4 s gap (> 3 s)
     assert g[7] == 60.0 and g[2] == 60.0
     flags = np.zeros(t.size, bool)
-    flags[4] = True  # beat at 8 s
-    g2 = hr_grid(t, rr, flags, fs_hz=1.0, t_end_s=11.0)
-    assert np.isnan(g2[8]) and np.isnan(g2[9]) and g2[10] == 60.0 and g2[7] == 60.0
+    flags[4] = True  # an isolated flagged beat at 8 s: left out, 7 s and 9 s are 2 s apart
+    rr_bad = rr.copy()
+    rr_bad[4] = 400.0  # what it carried (150 bpm) must not reach the grid
+    g2 = hr_grid(t, rr_bad, flags, fs_hz=1.0, t_end_s=11.0)
+    assert g2[8] == 60.0 and g2[9] == 60.0 and g2[7] == 60.0
+    flags[4:7] = True  # a flagged stretch 8-10 s: good beats 7 s and 11 s are 4 s apart
+    g2 = hr_grid(t, rr_bad, flags, fs_hz=1.0, t_end_s=11.0)
+    assert np.isnan(g2[8:12]).all() and g2[7] == 60.0  # 11 s closes the blank interval
     g3 = hr_grid(t, rr, fs_hz=1.0, t_end_s=11.0, gaps=[(9.5, 10.0)])
     assert np.isnan(g3[10]) and g3[9] == 60.0 and g3[11] == 60.0
 
