@@ -548,10 +548,10 @@ def test_sample_dyad_session_ground_truth() -> None:
         "followers": None,
     }
     assert gt["coupling"]["leader"] == "client" and gt["coupling"]["lag_s"] == 3.0
-    assert gt["coupling"]["windows"] == [[60.0, 240.0]]
-    assert gt["participants"]["client"]["dropouts"] == [{"start_s": 470.0, "end_s": 490.0}]
+    assert gt["coupling"]["windows"] == [[430.0, 600.0]]
+    assert gt["participants"]["client"]["dropouts"] == [{"start_s": 130.0, "end_s": 150.0}]
     assert [(e.kind, e.role, e.t_s) for e in events if e.kind == "disconnect"] == [
-        ("disconnect", "client", 470.0)
+        ("disconnect", "client", 130.0)
     ]
     assert len(gt["participants"]["therapist"]["ectopic_beats_s"]) == 2
     assert len(gt["participants"]["client"]["ectopic_beats_s"]) == 3
