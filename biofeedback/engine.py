@@ -456,10 +456,9 @@ class Engine:
                 if second > p.second:
                     p.second = second
                     p.update_slow(item.t_s, self._pacer, self._pacer_t0)
-                if self._sync is not None:
-                    if second > self._second:
-                        self._second = second
-                        self._sync_snap = self._sync.update(item.t_s)
+                if self._sync is not None and second > self._second:
+                    self._second = second
+                    self._sync_snap = self._sync.update(item.t_s)
                 return
             self._on_event(item)
 

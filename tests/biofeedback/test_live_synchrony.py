@@ -26,7 +26,7 @@ def _readings():
 def test_sample_coupling_shows_above_the_band_and_the_pacer_is_named():
     with SessionReader(DYAD) as r:
         gt = r.meta["ground_truth"]
-    ((c0, c1),) = gt["coupling"]["windows"]
+    ((c0, _c1),) = gt["coupling"]["windows"]
     pacer = gt["pacer"][0]
     readings = _readings()
     assert len(readings) > 500  # about one a second
