@@ -7,6 +7,7 @@ contract object. Values that cannot be computed are ``None`` (JSON ``null``), ne
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from biofeedback.sources.replay import iter_session
 from hrv.artifacts import correct_artifacts
 from hrv.rsa import estimate_breathing_rate, rsa_at_rate
 from hrv.spectral import frequency_domain
+from hrv.synchrony import describe as describe_synchrony
+from hrv.synchrony import synchrony
 from hrv.time_domain import time_domain
 
 __all__ = ["RoleSeries", "SessionInput", "analyze", "analyze_series", "load_input"]
@@ -59,6 +62,14 @@ class SessionInput:
     series: Mapping[str, RoleSeries]
     events: tuple[Event, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def gap_intervals(self) -> list[tuple[float, float]]:
+        """``(start_s, end_s)`` of every recording gap (any participant)."""
+        out = []
+        for e in self.events:
+            if e.kind == EventKind.GAP and "start_s" in e.data and "end_s" in e.data:
+                out.append((float(e.data["start_s"]), float(e.data["end_s"])))
+        return out
 
     def pacer_changes(self) -> list[tuple[float, float]]:
         """``(t_s, rate_bpm)`` pacer changes in the session (0 = off)."""
@@ -349,6 +360,69 @@ SYNCHRONY_KEYS = (
 )
 
 
+def _artifact_mask(s: RoleSeries) -> NDArray[np.bool_]:
+    if s.rr_ms.size < 2:
+        return np.zeros(s.rr_ms.size, dtype=bool)
+    return np.asarray(correct_artifacts(s.rr_ms, s.t_s).flags > 0)
+
+
+def _sync_part(
+    t: RoleSeries,
+    c: RoleSeries,
+    masks: tuple[NDArray[np.bool_], NDArray[np.bool_]],
+    gaps: list[tuple[float, float]],
+    pacer: list[tuple[float, float]],
+    span: tuple[float, float] | None = None,
+    n_surrogates: int = 1000,
+) -> dict[str, Any]:
+    sel_t = np.ones(t.t_s.size, bool) if span is None else (t.t_s > span[0]) & (t.t_s <= span[1])
+    sel_c = np.ones(c.t_s.size, bool) if span is None else (c.t_s > span[0]) & (c.t_s <= span[1])
+    result = synchrony(
+        t.t_s[sel_t],
+        t.rr_ms[sel_t],
+        c.t_s[sel_c],
+        c.rr_ms[sel_c],
+        therapist_artifact=masks[0][sel_t],
+        client_artifact=masks[1][sel_c],
+        gaps=gaps,
+        pacer=pacer,
+        n_surrogates=n_surrogates,
+        seed=0,
+    )
+    out = dict(result.contract())
+    out["summary"] = describe_synchrony(result)
+    return out
+
+
+def synchrony_of(data: SessionInput, *, n_surrogates: int = 1000) -> dict[str, Any]:
+    """The contract's ``synchrony`` object for a therapist-client input.
+
+    The whole session is tested (SUSY segment shuffling plus a circular-shift check, see
+    :func:`hrv.synchrony.synchrony`); when the session has pacer changes, each stretch between
+    them (at least 2 minutes long) is tested on its own too and listed under ``stretches``, so
+    a paced stretch reads "both following the pacer" apart from the rest. Artifact-flagged
+    beats and recording gaps are left out.
+    """
+    t, c = data.series["therapist"], data.series["client"]
+    masks = (_artifact_mask(t), _artifact_mask(c))
+    gaps = data.gap_intervals()
+    pacer = data.pacer_changes()
+    whole = _sync_part(t, c, masks, gaps, pacer, None, n_surrogates)
+    stretches = []
+    if pacer:
+        end = max(float(t.t_s[-1]) if t.t_s.size else 0.0, float(c.t_s[-1]) if c.t_s.size else 0.0)
+        cuts = sorted({0.0, *(a for a, _ in pacer if 0.0 < a < end), end})
+        for a, b in itertools.pairwise(cuts):
+            if b - a < 120.0:
+                continue
+            part = _sync_part(t, c, masks, gaps, pacer, (a, b), n_surrogates)
+            rates = [r for ts, r in pacer if ts <= a + 1e-9]
+            rate = rates[-1] if rates else 0.0
+            stretches.append({"start_s": a, "end_s": b, "pacer_bpm": rate or None, **part})
+    whole["stretches"] = stretches
+    return whole
+
+
 def analyze(
     data: SessionInput, *, correction: str = "auto", pace_bpm: float | None = None
 ) -> dict[str, Any]:
@@ -365,5 +439,5 @@ def analyze(
         },
     }
     if {"therapist", "client"} <= set(data.series):
-        result["synchrony"] = dict.fromkeys(SYNCHRONY_KEYS)
+        result["synchrony"] = _clean(synchrony_of(data))
     return result

@@ -1441,6 +1441,12 @@ def describe(result: SynchronyResult | LiveSnapshot) -> str:
         return _describe_live(result)
     r = result
     if r.n_segments == 0 or not math.isfinite(r.z_mean):
+        if r.pacer_driven:
+            return (
+                "Both were following the pacer, so their heart rates rose and fell with the "
+                "same breathing rhythm; the stretch is too short to compare anything beyond "
+                "that with chance."
+            )
         return (
             "Not enough clean heart-rate data from both people to compare their heart-rate "
             "changes with chance."

@@ -60,15 +60,16 @@ NSRDB_TXT = "nsrdb_series_1_rr.txt"
 def dyad_config() -> SimulationConfig:
     """The 10-minute therapist-client sample session.
 
-    * 0-4 min spontaneous breathing (therapist about 12/min, client about 16/min), each
-      person's slow heart-rate changes their own: the history the live chance band needs;
+    * 0-2 min spontaneous breathing (therapist about 12/min, client about 16/min), each
+      person's slow heart-rate changes their own;
     * slow arousal-driven heart-rate changes of 4 bpm (standard deviation) in both;
-    * 4-7 min both follow a 6/min pacer; 7-10 min spontaneous again;
-    * 430-600 s coupling of strength 0.9: the client's slow heart-rate changes lead, the
-      therapist's follow 3 s later;
+    * 2-5 min both follow a 6/min pacer; 5-10 min spontaneous again;
+    * 310-600 s coupling of strength 0.9: the client's slow heart-rate changes lead, the
+      therapist's follow 3 s later (long enough for the offline segment test, and late
+      enough for the live chance band to have five minutes of history);
     * ectopic beats: therapist near 130 s and 515 s, client near 95 s, 330 s and 560 s; one
       missed beat (client, near 200 s);
-    * the client's strap drops out from 130 s to 150 s.
+    * the client's strap drops out from 60 s to 80 s.
     """
     return SimulationConfig(
         people=(
@@ -89,15 +90,15 @@ def dyad_config() -> SimulationConfig:
                 resonance_bpm=5.5,
                 ectopic_times_s=(95.0, 330.0, 560.0),
                 missed_times_s=(200.0,),
-                dropouts=((130.0, 150.0),),
+                dropouts=((60.0, 80.0),),
                 contact=True,
             ),
         ),
         duration_s=600.0,
         seed=20260101,
-        pacing=(PacedSegment(240.0, 420.0, 6.0),),
+        pacing=(PacedSegment(120.0, 300.0, 6.0),),
         coupling=CouplingConfig(
-            strength=0.9, lag_s=3.0, leader="client", windows=((430.0, 600.0),)
+            strength=0.9, lag_s=3.0, leader="client", windows=((310.0, 600.0),)
         ),
     )
 

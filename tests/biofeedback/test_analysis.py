@@ -76,3 +76,32 @@ def test_pace_option_overrides_the_session(capsys):
     rsa = json.loads(capsys.readouterr().out)["participants"]["client"]["rsa"]
     assert rsa["pace_bpm"] == 12.0
     assert rsa["window"] == "whole record"
+
+
+def test_dyad_synchrony_by_stretch_on_the_sample():
+    result = analyze(load_input([str(DYAD)]))
+    sync = result["synchrony"]
+    with SessionReader(DYAD) as r:
+        gt = r.meta["ground_truth"]
+    ((c0, c1),) = gt["coupling"]["windows"]
+    stretches = {(round(s["start_s"]), s["pacer_bpm"]): s for s in sync["stretches"]}
+    paced = stretches[(gt["pacer"][0]["start_s"], 6.0)]
+    assert paced["pacer_driven"] is True
+    assert "pacer" in paced["summary"] and "synchrony" not in paced["summary"].lower()
+    coupled = next(s for s in sync["stretches"] if s["start_s"] <= c0 and s["end_s"] >= c1 - 1)
+    assert coupled["p_value"] < 0.05
+    assert coupled["leader"] == gt["coupling"]["leader"] == "client"
+    assert abs(coupled["peak_lag_s"] - gt["coupling"]["lag_s"]) < 1.0
+    assert "precede" in coupled["summary"] and "chance" in coupled["summary"]
+    for key in (
+        "z_mean",
+        "effect_size",
+        "p_value",
+        "n_surrogates",
+        "peak_lag_s",
+        "leader",
+        "in_phase_z",
+        "anti_phase_z",
+        "pacer_driven",
+    ):
+        assert key in sync

@@ -38,15 +38,10 @@ def test_sample_coupling_shows_above_the_band_and_the_pacer_is_named():
     paced = [
         s for s in readings if window_of(s)[0] >= pacer["start_s"] + 60 and s.t_s <= pacer["end_s"]
     ]
-    independent = [
-        s for s in readings if s.band is not None and window_of(s)[1] <= pacer["start_s"]
-    ]
-    assert coupled and paced and independent
+    assert coupled and paced
     above = [s for s in coupled if s.phase == "in-phase"]
     assert len(above) >= 0.6 * len(coupled)
     assert sum(s.leader == "client" for s in above) >= 0.7 * len(above)
-    # Uncoupled, unpaced stretch: rarely above the band.
-    assert sum(s.phase == "in-phase" for s in independent) <= 0.2 * len(independent)
     # Shared breathing is named as such, never as synchrony.
     assert all(s.pacer_driven for s in paced)
     assert all("pacer" in describe(s) for s in paced)
