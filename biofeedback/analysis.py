@@ -22,7 +22,12 @@ from biofeedback.errors import UserError
 from biofeedback.rrfiles import read_rr_file
 from biofeedback.sources.replay import iter_session
 from hrv.artifacts import correct_artifacts
-from hrv.rsa import estimate_breathing_rate, rsa_at_rate
+from hrv.rsa import (
+    BREATH_BAND_HZ,
+    SPONTANEOUS_BREATH_BAND_HZ,
+    estimate_breathing_rate,
+    rsa_at_rate,
+)
 from hrv.spectral import frequency_domain
 from hrv.synchrony import describe as describe_synchrony
 from hrv.synchrony import synchrony
@@ -193,13 +198,17 @@ def _paced_stretches(
 
 
 def breathing_rate_median(
-    t_s: NDArray[np.float64], rr_ms: NDArray[np.float64], window_s: float = 60.0
+    t_s: NDArray[np.float64],
+    rr_ms: NDArray[np.float64],
+    window_s: float = 60.0,
+    band_hz: tuple[float, float] = SPONTANEOUS_BREATH_BAND_HZ,
 ) -> float:
     """Median of the breathing-rate estimates of consecutive ``window_s`` windows (breaths/min).
 
     A whole record holds no single breathing rate; the median of the windows that show a clear
     RR oscillation (:func:`hrv.rsa.estimate_breathing_rate`) is a robust summary. ``nan`` if no
-    window does.
+    window does. Without a pacer the search band starts at 7.2 breaths/min
+    (:data:`hrv.rsa.SPONTANEOUS_BREATH_BAND_HZ`); over paced stretches it starts at 3.
     """
     if t_s.size < 2:
         return math.nan
@@ -208,7 +217,7 @@ def breathing_rate_median(
     while start + window_s <= float(t_s[-1]) + 1e-9:
         w = (t_s > start) & (t_s <= start + window_s)
         if np.count_nonzero(w) >= 10:
-            rates.append(estimate_breathing_rate(t_s[w], rr_ms[w]))
+            rates.append(estimate_breathing_rate(t_s[w], rr_ms[w], band_hz=band_hz))
         start += window_s
     good = [r for r in rates if math.isfinite(r)]
     return float(np.median(good)) if good else math.nan
@@ -263,7 +272,9 @@ def _rsa(
             return out
         fit = rsa_at_rate(t[mask], rr[mask], rate, t0)
         out["pace_bpm"] = rate
-        out["breathing_rate_est_bpm"] = breathing_rate_median(t[mask], rr[mask])
+        out["breathing_rate_est_bpm"] = breathing_rate_median(
+            t[mask], rr[mask], band_hz=BREATH_BAND_HZ
+        )
         window = "paced stretches " + ", ".join(parts) + f" (first {settle:.0f} s of each left out)"
     out.update(
         amplitude_ms=fit.amplitude_ms,

@@ -27,7 +27,9 @@ and on the unflagged beats of the window:
 * RSA at the current pacer rate over the last ``rsa_window_s`` (60 s): least-squares sine fit
   (:func:`hrv.rsa.rsa_at_rate`; amplitude ms, phase against the pacer, R², peak-to-trough HR);
 * coherence ratio over the last 64 s (:func:`hrv.coherence.coherence_ratio`);
-* breathing-rate estimate over the last ``rsa_window_s`` (:func:`hrv.rsa.estimate_breathing_rate`).
+* breathing-rate estimate over the last ``rsa_window_s`` (:func:`hrv.rsa.estimate_breathing_rate`),
+  searched in 3-30 breaths/min while a pacer runs and 7.2-30 without one (slower heart-rate
+  waves would otherwise be taken for breathing; see ``hrv.rsa.SPONTANEOUS_BREATH_BAND_HZ``).
 
 Feedback values are never hidden: they are marked unreliable (with the reason) while the
 window holds too few beats, spans too little time, or the artifact burden in it is above
@@ -56,7 +58,12 @@ from numpy.typing import NDArray
 from biofeedback.beats import Beat, Event, EventKind, Packet, SourceItem
 from hrv.artifacts import ArtifactClass, StreamingArtifactClassifier
 from hrv.coherence import coherence_ratio
-from hrv.rsa import estimate_breathing_rate, rsa_at_rate
+from hrv.rsa import (
+    BREATH_BAND_HZ,
+    SPONTANEOUS_BREATH_BAND_HZ,
+    estimate_breathing_rate,
+    rsa_at_rate,
+)
 from hrv.synchrony import LiveSnapshot, LiveSynchrony
 from hrv.time_domain import time_domain
 
@@ -378,7 +385,10 @@ class _Participant:
                 rsa_r_squared=fit.r_squared,
                 rsa_peak_to_trough_bpm=fit.peak_to_trough_bpm,
             )
-        slow["breathing_rate_bpm"] = estimate_breathing_rate(t, rr) if t.size >= 2 else math.nan
+        band = BREATH_BAND_HZ if pacer_bpm is not None else SPONTANEOUS_BREATH_BAND_HZ
+        slow["breathing_rate_bpm"] = (
+            estimate_breathing_rate(t, rr, band_hz=band) if t.size >= 2 else math.nan
+        )
         tc, rrc = self.unflagged(cfg.coherence_window_s)
         slow["coherence_ratio"] = (
             coherence_ratio(tc, rrc, window_s=cfg.coherence_window_s).ratio

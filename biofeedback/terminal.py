@@ -18,6 +18,7 @@ from rich.text import Text
 
 from biofeedback.beats import Event, EventKind
 from biofeedback.engine import Snapshot
+from hrv.synchrony import describe as describe_synchrony
 
 __all__ = ["TerminalView", "describe_event", "render_snapshot"]
 
@@ -105,10 +106,17 @@ def render_snapshot(snap: Snapshot, title: str = "co-regulation monitor") -> Gro
         style="dim",
     )
     note_text = Text("\n".join(notes), style="yellow") if notes else Text("")
+    sync_text = Text("")
+    if snap.synchrony is not None:
+        sy = snap.synchrony
+        numbers = ""
+        if math.isfinite(sy.value) and sy.band is not None:
+            numbers = f" [strength {sy.value:.2f}, chance band up to {sy.band[1]:.2f}]"
+        sync_text = Text.assemble(("together: ", "bold"), describe_synchrony(sy), (numbers, "dim"))
     events = Table.grid()
     for e in snap.recent_events[-6:]:
         events.add_row(Text(f"{_clock(e.t_s)}  {describe_event(e)}", style="dim"))
-    return Group(head, table, legend, note_text, events)
+    return Group(head, table, legend, note_text, sync_text, events)
 
 
 class TerminalView:

@@ -51,7 +51,13 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 
+#: Search band for the breathing rate when the rate may be slow (a pacer is running).
 BREATH_BAND_HZ = (0.05, 0.5)
+#: Search band without a pacer (7.2-30 breaths/min). Below 0.12 Hz slow heart-rate waves
+#: (Mayer waves near 0.1 Hz, slower arousal-related drifts) are usually stronger than
+#: spontaneous RSA and would be read as breathing: on the sample session the wide band gave
+#: 3-5 breaths/min for people breathing at 12 and 15/min, this one 11-14 and 15-17.
+SPONTANEOUS_BREATH_BAND_HZ = (0.12, 0.5)
 _MIN_BEATS = 4
 
 

@@ -105,3 +105,17 @@ def test_dyad_synchrony_by_stretch_on_the_sample():
         "pacer_driven",
     ):
         assert key in sync
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_spontaneous_breathing_rate_estimate(tmp_path, capsys, seed):
+    out = tmp_path / "solo.session"
+    assert (
+        main(["simulate", "--out", str(out), "--minutes", "5", "--seed", str(seed), "--solo"]) == 0
+    )
+    capsys.readouterr()
+    with SessionReader(out) as r:
+        (seg,) = r.meta["ground_truth"]["participants"]["solo"]["segments"]
+    result = analyze(load_input([str(out)]))
+    est = result["participants"]["solo"]["rsa"]["breathing_rate_est_bpm"]
+    assert est == pytest.approx(seg["breathing_rate_bpm"], abs=1.5)

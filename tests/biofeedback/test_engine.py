@@ -14,7 +14,7 @@ from biofeedback.sources.replay import iter_session
 from biofeedback.store import SessionReader
 from hrv.artifacts import classify_intervals
 from hrv.coherence import coherence_ratio
-from hrv.rsa import estimate_breathing_rate, rsa_at_rate
+from hrv.rsa import SPONTANEOUS_BREATH_BAND_HZ, estimate_breathing_rate, rsa_at_rate
 from hrv.time_domain import time_domain
 
 from ..conftest import ROOT
@@ -54,7 +54,11 @@ def _batch(t, rr, after_gap, cfg):
         "mean_hr_bpm": td.mean_hr_bpm,
         "rmssd_extra_ms": extra,
         "burden_pct": burden,
-        "breathing_rate_bpm": estimate_breathing_rate(t[r], rr[r]),
+        "breathing_rate_bpm": estimate_breathing_rate(
+            t[r],
+            rr[r],
+            band_hz=SPONTANEOUS_BREATH_BAND_HZ,  # no pacer at the end of the sample
+        ),
         "coherence_ratio": coherence_ratio(t[c], rr[c], window_s=cfg.coherence_window_s).ratio,
         "n_beats": t.size,
     }
