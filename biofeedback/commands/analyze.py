@@ -63,7 +63,11 @@ def format_table(result: dict[str, Any]) -> str:
         console.print(t)
         sync = result.get("synchrony")
         if sync is not None and sync.get("summary"):
-            console.print(sync["summary"])
+            console.print("[bold]How the two heart rates moved together[/bold]")
+            console.print(f"whole session: {sync['summary']}")
+            for st in sync.get("stretches") or []:
+                pacer = f", pacer {st['pacer_bpm']:g}/min" if st.get("pacer_bpm") else ""
+                console.print(f"{st['start_s']:.0f}-{st['end_s']:.0f} s{pacer}: {st['summary']}")
     return cap.get()
 
 
