@@ -277,6 +277,27 @@ class VirtualStrap:
             await asyncio.gather(self._task, return_exceptions=True)
 
 
+def _quiet_late_hci_replies(loop: asyncio.AbstractEventLoop) -> None:
+    """Log, instead of printing a traceback for, an HCI reply that bumble's host receives after
+    the command's waiter was cancelled (it happens when a session stops mid-command); every
+    other loop error keeps the loop's normal handling."""
+    previous = loop.get_exception_handler()
+
+    def handler(lp: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, asyncio.InvalidStateError) and "Host.on_packet" in repr(
+            context.get("handle")
+        ):
+            log.debug("virtual radio: late HCI reply after a cancelled command ignored")
+            return
+        if previous is not None:
+            previous(lp, context)
+        else:
+            lp.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 @functools.cache
 def _silent_controller_class() -> type:
     from bumble.controller import Controller
@@ -322,6 +343,7 @@ class VirtualRadio:
         from bumble.link import LocalLink
         from bumble.transport.common import AsyncPipeSink
 
+        _quiet_late_hci_replies(asyncio.get_running_loop())
         self.link = LocalLink()
         controller = Controller("central", link=self.link, public_address=CENTRAL_ADDRESS)
         self.central = Device(
