@@ -358,19 +358,6 @@ def analyze_series(
     return _clean(out)
 
 
-SYNCHRONY_KEYS = (
-    "z_mean",
-    "effect_size",
-    "p_value",
-    "n_surrogates",
-    "peak_lag_s",
-    "leader",
-    "in_phase_z",
-    "anti_phase_z",
-    "pacer_driven",
-)
-
-
 def _artifact_mask(s: RoleSeries) -> NDArray[np.bool_]:
     if s.rr_ms.size < 2:
         return np.zeros(s.rr_ms.size, dtype=bool)

@@ -178,6 +178,12 @@ class BeatTimer:
         ``gap`` event spans the time from the last beat to the first new one."""
         self._reset_reason = reason
 
+    def _gap(self, t_arrival_s: float, end_s: float, reason: str) -> Event:
+        """A gap from the last beat given out to ``end_s`` (never before that beat)."""
+        assert self._last_t is not None
+        data = {"start_s": self._last_t, "end_s": max(self._last_t, end_s), "reason": reason}
+        return Event(t_arrival_s, EventKind.GAP, self.role, data)
+
     def feed(self, t_arrival_s: float, rr_ms: Iterable[float], seq: int) -> list[Beat | Event]:
         """Time the RR intervals of one packet that arrived at ``t_arrival_s``."""
         rr = [float(v) for v in rr_ms]
@@ -189,36 +195,14 @@ class BeatTimer:
         if self._last_t is None:
             anchor = t_arrival_s
         elif self._reset_reason is not None:
-            out.append(
-                Event(
-                    t_arrival_s,
-                    EventKind.GAP,
-                    self.role,
-                    {
-                        "start_s": self._last_t,
-                        "end_s": max(self._last_t, t_arrival_s - total_s),
-                        "reason": self._reset_reason,
-                    },
-                )
-            )
+            out.append(self._gap(t_arrival_s, t_arrival_s - total_s, self._reset_reason))
             anchor = t_arrival_s
         else:
             end = self._last_t + total_s
             lag = t_arrival_s - end
             if lag > self.max_lag_s:
-                gap_end = t_arrival_s - total_s
-                out.append(
-                    Event(
-                        t_arrival_s,
-                        EventKind.GAP,
-                        self.role,
-                        {
-                            "start_s": self._last_t,
-                            "end_s": gap_end,
-                            "reason": f"beats missing: RR fell {lag:.1f} s behind arrival",
-                        },
-                    )
-                )
+                reason = f"beats missing: RR fell {lag:.1f} s behind arrival"
+                out.append(self._gap(t_arrival_s, t_arrival_s - total_s, reason))
                 anchor = t_arrival_s
             elif lag < -self.max_lead_s:
                 out.append(
