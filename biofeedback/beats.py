@@ -42,6 +42,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: RR values outside this range (ms) are not heartbeat intervals (0 ms, shorter than a QRS
+#: complex, or a heart rate under 10 beats/min) and never become beats. Values inside it that
+#: are physiologically unusual (below 300 or above 2000 ms, e.g. a strap counting a T wave as a
+#: beat) become beats and are flagged and corrected by the artifact classifier, which needs
+#: them to merge an extra beat with its neighbour.
+MIN_RR_MS = 50.0
+MAX_RR_MS = 6000.0
+
 
 class EventKind:
     """Event kinds, as stored. Plain strings so files stay readable by other tools."""
@@ -270,7 +278,30 @@ class NotificationDecoder:
                 )
             ]
         self.last_measurement[p.role] = m
-        return self.timer(p.role).feed(p.t_s, m.rr_ms, p.seq)
+        rr = m.rr_ms
+        out: list[Beat | Event] = []
+        absurd = [v for v in rr if not MIN_RR_MS <= v <= MAX_RR_MS]
+        if absurd:
+            # Not a heartbeat (0 ms, or a heart rate under 10 beats/min). The packet itself is
+            # stored unchanged; only the beat is not made from it.
+            self.malformed[p.role] = self.malformed.get(p.role, 0) + 1
+            shown = ", ".join(f"{v:.0f}" for v in absurd)
+            log.warning("skipped RR %s ms from %s: not a heartbeat interval", shown, p.role)
+            out.append(
+                Event(
+                    p.t_s,
+                    EventKind.MALFORMED,
+                    p.role,
+                    {
+                        "error": f"RR {shown} ms is outside {MIN_RR_MS:.0f}-{MAX_RR_MS:.0f} ms, "
+                        "not a heartbeat interval; skipped",
+                        "payload_hex": p.payload.hex(),
+                        "seq": p.seq,
+                    },
+                )
+            )
+            rr = tuple(v for v in rr if MIN_RR_MS <= v <= MAX_RR_MS)
+        return out + self.timer(p.role).feed(p.t_s, rr, p.seq)
 
     def feed_event(self, e: Event) -> list[Beat | Event]:
         if e.role is not None and e.kind == EventKind.DISCONNECT:

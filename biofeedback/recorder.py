@@ -8,6 +8,7 @@ each item to any number of consumers (the engine, the terminal view, a test).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ __all__ = ["RecordStats", "record_source", "record_to_file"]
 
 Consumer = Callable[[SourceItem], None]
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class RecordStats:
@@ -29,6 +32,20 @@ class RecordStats:
     beats: dict[str, int] = field(default_factory=dict)
     events: dict[str, int] = field(default_factory=dict)
     last_t_s: float = 0.0
+    consumer_errors: int = 0
+
+
+def _deliver(consumer: Consumer, item: SourceItem, stats: RecordStats) -> None:
+    """Hand one item to a consumer. A failing consumer (a display, the engine) is logged and
+    skipped: it must never stop the recording, which is written before consumers run."""
+    try:
+        consumer(item)
+    except Exception:
+        stats.consumer_errors += 1
+        if stats.consumer_errors <= 3:
+            log.exception("a consumer of the session failed on %r; recording goes on", item)
+        elif stats.consumer_errors == 4:
+            log.error("further consumer errors are counted, not logged")
 
 
 async def record_source(
@@ -67,14 +84,14 @@ async def record_source(
                 stats.events[item.kind] = stats.events.get(item.kind, 0) + 1
             stats.last_t_s = max(stats.last_t_s, item.t_s)
             for c in consumers:
-                c(item)
+                _deliver(c, item, stats)
     finally:
         end = Event(stats.last_t_s, EventKind.END, None, {})
         if writer is not None:
             writer.write_event(end)
             writer.flush()
         for c in consumers:
-            c(end)
+            _deliver(c, end, stats)
     return stats
 
 

@@ -110,3 +110,13 @@ def test_malformed_packet_is_counted_and_reported_not_raised():
     assert "odd number of RR bytes" in ev.data["error"]
     assert ev.data["seq"] == 7
     assert dec.malformed == {"client": 1}
+
+
+def test_absurd_rr_values_are_reported_and_never_become_beats():
+    dec = NotificationDecoder()
+    payload = gatt.encode(gatt.measurement(60, [0.0, 1000.0]))
+    out = dec.feed(Packet(1.0, "client", payload, 3))
+    (ev,) = _events(out, EventKind.MALFORMED)
+    assert "RR 0 ms" in ev.data["error"] and ev.data["payload_hex"] == payload.hex()
+    assert [b.rr_ms for b in _beats(out)] == [1000.0]
+    assert dec.malformed == {"client": 1}

@@ -173,3 +173,25 @@ def test_a_file_left_by_sigkill_is_readable_with_at_most_a_second_lost(tmp_path)
         seqs = [p.seq for p in r.packets()]
     assert seqs == list(range(len(seqs)))
     assert max(seqs) >= max(must_have)
+
+
+def test_a_failing_consumer_never_stops_the_recording(tmp_path, caplog):
+    import asyncio
+
+    from biofeedback.recorder import record_source
+    from biofeedback.sources.replay import ReplaySource
+
+    sample = ROOT / "sample_data" / "solo_paced.session"
+    calls = []
+
+    def broken(item):
+        calls.append(item)
+        raise RuntimeError("display fell over")
+
+    out = tmp_path / "copy.session"
+    with SessionWriter(out, {"roles": ["solo"]}) as w:
+        stats = asyncio.run(record_source(ReplaySource(sample), w, [broken]))
+    with SessionReader(sample) as a, SessionReader(out) as b:
+        assert list(a.packets()) == list(b.packets())
+    assert stats.consumer_errors == len(calls) > 100
+    assert "recording goes on" in caplog.text
