@@ -328,6 +328,16 @@ class SessionReader:
         if self.meta.get("format") != FORMAT:
             self._db.close()
             raise SessionFileError(f"{self.path}: not a session file (no session metadata)")
+        try:
+            (check,) = self._db.execute("PRAGMA quick_check(1)").fetchone()
+        except sqlite3.DatabaseError as exc:
+            check = str(exc)
+        if check != "ok":
+            self._db.close()
+            raise SessionFileError(
+                f"{self.path}: the session file is damaged ({check}); it was not changed. "
+                "The sqlite3 tool's .recover command can salvage the readable part"
+            )
         version = self.meta.get("schema_version")
         if not isinstance(version, int) or version > SCHEMA_VERSION:
             self._db.close()
@@ -358,8 +368,15 @@ class SessionReader:
 
     # -- data ------------------------------------------------------------------------------
 
+    def _rows(self, query: str, args: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        """Rows of a query; damage found while reading becomes a :class:`SessionFileError`."""
+        try:
+            yield from self._db.execute(query, args)
+        except sqlite3.DatabaseError as exc:
+            raise SessionFileError(f"{self.path}: the session file is damaged ({exc})") from exc
+
     def packets(self) -> Iterator[Packet]:
-        for seq, role, t, payload in self._db.execute(
+        for seq, role, t, payload in self._rows(
             "SELECT seq, role, t_s, payload FROM packets ORDER BY seq"
         ):
             yield Packet(t, role, bytes(payload), seq)
@@ -369,7 +386,7 @@ class SessionReader:
         q = "SELECT t_s, kind, role, data FROM events"
         if derived is not None:
             q += f" WHERE derived = {int(derived)}"
-        rows = self._db.execute(q + " ORDER BY id").fetchall()
+        rows = list(self._rows(q + " ORDER BY id"))
         return [Event(t, k, r, json.loads(d)) for t, k, r, d in rows]
 
     def recorded_beats(self, role: str | None = None) -> list[Beat]:
@@ -379,14 +396,16 @@ class SessionReader:
         if role is not None:
             q += " WHERE role = ?"
             args = (role,)
-        rows = self._db.execute(q + " ORDER BY seq, role, idx", args).fetchall()
+        rows = list(self._rows(q + " ORDER BY seq, role, idx", args))
         return [Beat(t, rr, r, s, i) for t, rr, r, s, i in rows]
 
     def raw_items(self) -> Iterator[Packet | Event]:
         """Packets and source events interleaved exactly as they were recorded."""
-        source_events = self._db.execute(
-            "SELECT after_seq, t_s, kind, role, data FROM events WHERE derived = 0 ORDER BY id"
-        ).fetchall()
+        source_events = list(
+            self._rows(
+                "SELECT after_seq, t_s, kind, role, data FROM events WHERE derived = 0 ORDER BY id"
+            )
+        )
         ei = 0
         for p in self.packets():
             while ei < len(source_events) and source_events[ei][0] < p.seq:

@@ -195,3 +195,15 @@ def test_a_failing_consumer_never_stops_the_recording(tmp_path, caplog):
         assert list(a.packets()) == list(b.packets())
     assert stats.consumer_errors == len(calls) > 100
     assert "recording goes on" in caplog.text
+
+
+def test_a_damaged_file_is_named_and_left_unchanged(tmp_path):
+    sample = ROOT / "sample_data" / "dyad_session.session"
+    data = bytearray(sample.read_bytes())
+    data[60000:63000] = b"\xab" * 3000  # garbage over a page of packets
+    bad = tmp_path / "damaged.session"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(SessionFileError, match="damaged") as info:
+        SessionReader(bad)
+    assert str(bad) in str(info.value)
+    assert bad.read_bytes() == bytes(data)
