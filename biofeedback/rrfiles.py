@@ -161,8 +161,12 @@ def read_rr_file(path: str | os.PathLike[str]) -> RRSeries:
 
 
 def write_rr_txt(path: str | os.PathLike[str], rr_ms: NDArray[np.float64]) -> None:
-    """Write intervals one per line in ms (3 decimals), user-readable only (mode 0600)."""
+    """Write intervals one per line in ms, user-readable only (mode 0600).
+
+    Up to 7 decimals, trailing zeros dropped: strap values (multiples of 1000/1024 ms) are
+    written exactly.
+    """
     fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "w") as fh:
         for v in np.asarray(rr_ms, dtype=float):
-            fh.write(f"{v:.3f}\n")
+            fh.write(f"{v:.7f}".rstrip("0").rstrip(".") + "\n")
