@@ -48,7 +48,7 @@ import math
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -531,12 +531,3 @@ class Engine:
         """(t, rr, flags, after_gap) of one participant's last ``seconds`` (copies)."""
         with self._lock:
             return tuple(a.copy() for a in self._person(role).ring.tail(seconds))
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form of the snapshot (for JSON and logs)."""
-        s = self.snapshot()
-        return {
-            "t_s": s.t_s,
-            "pacer_bpm": s.pacer_bpm,
-            "participants": {r: asdict(p) for r, p in s.participants.items()},
-        }

@@ -17,9 +17,10 @@ program works without it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -110,6 +111,18 @@ def _import_bleak() -> Any:
             "`pip install 'coregulation-monitor[ble]'`."
         ) from exc
     return bleak
+
+
+@contextlib.contextmanager
+def _plain_bluetooth_errors() -> Iterator[None]:
+    """Re-raise "Bluetooth cannot be used here" errors as :class:`BluetoothUnavailable`."""
+    try:
+        yield
+    except Exception as exc:
+        friendly = bluetooth_unavailable(exc)
+        if friendly is not None:
+            raise friendly from exc
+        raise
 
 
 def bluetooth_unavailable(exc: BaseException) -> BluetoothUnavailable | None:
@@ -214,18 +227,13 @@ async def scan(
         Bluetooth cannot be used here (see :func:`bluetooth_unavailable`).
     """
     bleak = _import_bleak()
-    try:
+    with _plain_bluetooth_errors():
         found = await bleak.BleakScanner.discover(
             timeout=timeout_s,
             return_adv=True,
             service_uuids=[gatt.HEART_RATE_SERVICE_UUID],
             **_scanner_kwargs(backend),
         )
-    except Exception as exc:
-        friendly = bluetooth_unavailable(exc)
-        if friendly is not None:
-            raise friendly from exc
-        raise
     straps = [
         FoundStrap(adv.local_name or dev.name, dev.address, int(adv.rssi), dev)
         for dev, adv in found.values()
@@ -246,18 +254,13 @@ async def find_strap(
     ``timeout_s`` seconds. Raises :class:`BluetoothUnavailable` like :func:`scan`.
     """
     bleak = _import_bleak()
-    try:
+    with _plain_bluetooth_errors():
         device: BLEDevice | None = await bleak.BleakScanner.find_device_by_address(
             address,
             timeout=timeout_s,
             service_uuids=[gatt.HEART_RATE_SERVICE_UUID],
             **_scanner_kwargs(backend),
         )
-    except Exception as exc:
-        friendly = bluetooth_unavailable(exc)
-        if friendly is not None:
-            raise friendly from exc
-        raise
     return device
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
-from biofeedback.beats import Beat, Event, NotificationDecoder, Packet, SourceItem
+from biofeedback.beats import Event, NotificationDecoder, Packet, SourceItem
 
 __all__ = ["BeatSource", "Pacer", "parse_speed"]
 
@@ -106,8 +106,3 @@ class BeatSource(ABC):
     async def collect(self) -> list[SourceItem]:
         """All items of the source (for tests and scripts)."""
         return [item async for item in self]
-
-
-def beats_of(items: Iterable[SourceItem], role: str | None = None) -> list[Beat]:
-    """The beats among ``items``, optionally of one role."""
-    return [i for i in items if isinstance(i, Beat) and (role is None or i.role == role)]
