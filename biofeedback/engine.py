@@ -198,6 +198,8 @@ class Snapshot:
     participants: Mapping[str, ParticipantSnapshot]
     pacer_bpm: float | None
     """Current pacer rate in breaths per minute, ``None`` when off."""
+    pacer_t0_s: float = 0.0
+    """Session time the current pacer started (inhalation onset, pacer phase 0)."""
     recent_events: tuple[Event, ...] = field(default_factory=tuple)
     synchrony: LiveSnapshot | None = None
     """The live synchrony reading for a therapist-client session
@@ -523,6 +525,7 @@ class Engine:
                 t_s=self._t,
                 participants=MappingProxyType({r: p.snap for r, p in self._people.items()}),
                 pacer_bpm=self._pacer,
+                pacer_t0_s=self._pacer_t0,
                 recent_events=tuple(self._events),
                 synchrony=self._sync_snap,
             )

@@ -60,7 +60,9 @@ def run_source(
         if view:
             from biofeedback.terminal import TerminalView
 
-            with TerminalView(engine, title=title):
+            session_time = getattr(source, "session_time", None)
+            clock = (lambda: session_time() or engine.snapshot().t_s) if session_time else None
+            with TerminalView(engine, title=title, clock=clock):
                 asyncio.run(main())
         else:
             asyncio.run(main())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from rich import box
@@ -68,10 +69,34 @@ def describe_event(e: Event) -> str:
     return f"{who}{e.kind}"
 
 
-def render_snapshot(snap: Snapshot, title: str = "co-regulation monitor") -> Group:
-    """A rich renderable of one snapshot (also used by tests)."""
+def breathing_guide(rate_bpm: float, t0_s: float, now_s: float, width: int = 30) -> str:
+    """One line that fills while breathing in and empties while breathing out.
+
+    The pacer cycle starts with inhalation at ``t0_s``; inhalation and exhalation take half a
+    cycle each (1:1, the ratio the RSA phase is measured against).
+    """
+    phase = ((now_s - t0_s) * rate_bpm / 60.0) % 1.0
+    inhale = phase < 0.5
+    level = phase / 0.5 if inhale else (1.0 - phase) / 0.5
+    filled = round(level * width)
+    word = "breathe in " if inhale else "breathe out"
+    return f"{word}  [{'█' * filled}{'·' * (width - filled)}]"
+
+
+def render_snapshot(
+    snap: Snapshot, title: str = "co-regulation monitor", now_s: float | None = None
+) -> Group:
+    """A rich renderable of one snapshot (also used by tests).
+
+    ``now_s`` is the current session time for the breathing guide (default: the snapshot's).
+    """
     pacer = "off" if snap.pacer_bpm is None else f"{snap.pacer_bpm:g} breaths/min"
     head = Text.assemble((title, "bold"), f"   session time {_clock(snap.t_s)}   pacer {pacer}")
+    if snap.pacer_bpm is not None:
+        guide = breathing_guide(
+            snap.pacer_bpm, snap.pacer_t0_s, snap.t_s if now_s is None else now_s
+        )
+        head = Text.assemble(head, "\n", (guide, "cyan"))
     table = Table(
         expand=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1)
     )
@@ -126,6 +151,9 @@ class TerminalView:
     ----------
     engine
         Anything with ``snapshot() -> Snapshot``.
+    clock : callable, optional
+        Current session time (s), so the breathing guide moves smoothly between beats; without
+        it the guide follows the snapshot's time.
     refresh_hz : float
         Redraws per second.
     file : text stream
@@ -137,11 +165,13 @@ class TerminalView:
         self,
         engine,
         *,
+        clock: Callable[[], float] | None = None,
         title: str = "co-regulation monitor",
         refresh_hz: float = 4.0,
         file: TextIO | None = None,
     ) -> None:
         self.engine = engine
+        self.clock = clock
         self.title = title
         self.console = Console(file=file or sys.stdout)
         if not self.console.is_terminal:  # a log file or pipe: no need to fit 80 columns
@@ -155,7 +185,8 @@ class TerminalView:
         )
 
     def _render(self) -> Group:
-        return render_snapshot(self.engine.snapshot(), self.title)
+        now = self.clock() if self.clock is not None else None
+        return render_snapshot(self.engine.snapshot(), self.title, now)
 
     def __enter__(self) -> TerminalView:
         self._live.__enter__()

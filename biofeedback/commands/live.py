@@ -47,6 +47,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-ui", action="store_true", help="terminal status lines only")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     p.add_argument(
+        "--pace-bpm",
+        type=float,
+        metavar="B",
+        help="start a breathing pacer at B breaths/min (recorded; shown as a breathing guide)",
+    )
+    p.add_argument(
         "--scan-timeout",
         type=float,
         default=5.0,
@@ -96,6 +102,8 @@ def _targets(args: argparse.Namespace, backend: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         raise UserError(f"--duration must be a positive number of seconds, not {args.duration}")
+    if args.pace_bpm is not None and not 1.0 <= args.pace_bpm <= 30.0:
+        raise UserError(f"--pace-bpm must be between 1 and 30 breaths/min, not {args.pace_bpm}")
     stop = threading.Event()
     started = threading.Event()
 
@@ -137,9 +145,12 @@ def _run(args: argparse.Namespace, stop: threading.Event, started: threading.Eve
     started.set()
     session.start()
     feed = session.subscribe()
+    if args.pace_bpm:
+        session.set_pacer(args.pace_bpm)
     # On a terminal the live table of every strap's values; in a log or pipe, status lines.
+    clock = session.source.now if session.source is not None else None
     table = (
-        TerminalView(session.engine, title=f"live session -> {out.name}")
+        TerminalView(session.engine, title=f"live session -> {out.name}", clock=clock)
         if sys.stdout.isatty()
         else None
     )

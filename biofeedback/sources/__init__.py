@@ -54,6 +54,12 @@ class Pacer:
         self.speed = speed
         self._t0: float | None = None
 
+    def now(self) -> float | None:
+        """The session time being played now, or ``None`` before the start or at max speed."""
+        if self.speed is None or self._t0 is None:
+            return None
+        return (time.monotonic() - self._t0) * self.speed
+
     async def wait_until(self, t_s: float) -> None:
         if self.speed is None:
             await asyncio.sleep(0)

@@ -40,14 +40,19 @@ class ReplaySource(BeatSource):
         self.path = path
         self.speed = speed
         self.duration_s = duration_s
+        self._pacer = Pacer(speed)
         with SessionReader(path) as r:
             self.roles = r.roles
             self.metadata = dict(r.meta)
             self.participants = r.participants
             self.total_duration_s = r.duration_s
 
+    def session_time(self) -> float | None:
+        """The session time being played now (``None`` before the start or at max speed)."""
+        return self._pacer.now()
+
     async def raw(self) -> AsyncIterator[Packet | Event]:
-        pacer = Pacer(self.speed)
+        pacer = self._pacer = Pacer(self.speed)
         with SessionReader(self.path) as reader:
             for item in reader.raw_items():
                 if self.duration_s is not None and item.t_s > self.duration_s:

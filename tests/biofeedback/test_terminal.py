@@ -1,0 +1,49 @@
+"""The terminal view: what a person sees, rendered to text."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from biofeedback.engine import Engine
+from biofeedback.sources.replay import iter_session
+from biofeedback.terminal import breathing_guide, render_snapshot
+
+from ..conftest import ROOT
+
+
+def test_breathing_guide_follows_the_pacer_cycle():
+    # 6 breaths/min: 10 s cycles from t0 = 100 s, 5 s in and 5 s out.
+    assert breathing_guide(6.0, 100.0, 100.0, width=10) == "breathe in   [··········]"
+    assert breathing_guide(6.0, 100.0, 102.5, width=10) == "breathe in   [█████·····]"
+    assert breathing_guide(6.0, 100.0, 105.0, width=10) == "breathe out  [██████████]"
+    assert breathing_guide(6.0, 100.0, 108.5, width=10) == "breathe out  [███·······]"
+    assert breathing_guide(6.0, 100.0, 110.0, width=10) == breathing_guide(6.0, 100.0, 100.0, 10)
+
+
+def _text(snap, now=None):
+    console = Console(file=io.StringIO(), width=300)
+    console.print(render_snapshot(snap, "test", now))
+    return console.file.getvalue()
+
+
+def test_view_of_the_sample_paced_stretch_and_the_end():
+    engine = Engine(("therapist", "client"))
+    items = list(iter_session(ROOT / "sample_data" / "dyad_session.session"))
+    for item in items:
+        if item.t_s > 200:
+            break
+        engine.feed(item)
+    paced = _text(engine.snapshot(), now=202.5)
+    assert "pacer 6 breaths/min" in paced and "breathe" in paced
+    assert "RSA" in paced and "therapist" in paced and "client" in paced
+    assert "following the pacer" in paced
+    assert "client: 1 gap in the recording" in paced
+    for item in items:
+        if item.t_s > 200:
+            engine.feed(item)
+    engine.finish()
+    end = _text(engine.snapshot())
+    assert "pacer off" in end and "breathe" not in end
+    assert "client's heart-rate changes tended to precede" in end
