@@ -472,11 +472,47 @@ def test_live_command_records_two_virtual_straps(tmp_path, capsys):
         assert t_rr == [rr for c in t_caps for rr in c[2]]
         assert c_rr == [rr for c in c_caps for rr in c[2]]
         assert r.meta["source"] == "ble"
-    if Path(cli.__file__).with_name("commands").joinpath("analyze.py").exists():
-        assert cli.main(["analyze", str(out), "--json"]) == 0
-        result = json.loads(capsys.readouterr().out)
-        assert result["participants"]["therapist"]["n_beats"] == len(t_rr)
-        assert result["participants"]["client"]["n_beats"] == len(c_rr)
+    assert cli.main(["analyze", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["participants"]["therapist"]["n_beats"] == len(t_rr)
+    assert result["participants"]["client"]["n_beats"] == len(c_rr)
+
+
+def test_live_command_with_a_pacer_records_it(tmp_path, capsys):
+    script = tmp_path / "straps.json"
+    script.write_text(
+        json.dumps(
+            {
+                "straps": [
+                    {
+                        "name": "Polar H10 S",
+                        "address": ADDR_A,
+                        "script": paced([H10[1], H10[0]], 1.0),
+                    }
+                ]
+            }
+        )
+    )
+    out = tmp_path / "paced.session"
+    argv = [
+        "live",
+        "--client",
+        ADDR_A,
+        "--out",
+        str(out),
+        "--duration",
+        "2.5",
+        "--pace-bpm",
+        "6",
+        "--virtual-straps",
+        str(script),
+    ]
+    assert cli.main(argv) == 0
+    with SessionReader(out) as r:
+        pacer = [e for e in r.events() if e.kind == EventKind.PACER]
+    assert [dict(e.data) for e in pacer] == [{"rate_bpm": 6.0}]
+    assert cli.main([*argv[:-4], "--pace-bpm", "90"]) == 2
+    assert "--pace-bpm must be between 1 and 30" in capsys.readouterr().err
 
 
 # -- files ---------------------------------------------------------------------------------
