@@ -21,7 +21,7 @@ from biofeedback.beats import Beat, Event, EventKind
 from biofeedback.errors import UserError
 from biofeedback.rrfiles import read_rr_file
 from biofeedback.sources.replay import iter_session
-from hrv.artifacts import correct_artifacts
+from hrv.artifacts import ArtifactResult, correct_artifacts
 from hrv.rsa import (
     BREATH_BAND_HZ,
     SPONTANEOUS_BREATH_BAND_HZ,
@@ -303,8 +303,11 @@ def analyze_series(
     correction: str = "auto",
     pace_bpm: float | None = None,
     pacer: list[tuple[float, float]] | None = None,
+    found: ArtifactResult | None = None,
 ) -> dict[str, Any]:
     """One participant's metrics (the contract's METRICS object).
+
+    ``found`` is this series' :func:`detect_artifacts` result when the caller already has it.
 
     ``correction="auto"`` detects and corrects artifacts (:func:`hrv.artifacts.correct_artifacts`)
     before every measure; ``"none"`` reports what the detector flags but analyses the series as
@@ -316,8 +319,8 @@ def analyze_series(
     artifacts: dict[str, Any] = dict.fromkeys(
         ("n_flagged", "pct", "ectopic", "missed", "extra", "long_short", "out_of_range")
     )
-    if rr.size:
-        res = correct_artifacts(rr, t)
+    res = found if found is not None else detect_artifacts(s)
+    if res is not None:
         c = res.counts
         artifacts = {
             "n_flagged": res.n_flagged,
@@ -358,10 +361,15 @@ def analyze_series(
     return _clean(out)
 
 
-def _artifact_mask(s: RoleSeries) -> NDArray[np.bool_]:
-    if s.rr_ms.size < 2:
+def detect_artifacts(s: RoleSeries) -> ArtifactResult | None:
+    """Artifact detection and correction of one series (``None`` when it has no beats)."""
+    return correct_artifacts(s.rr_ms, s.t_s) if s.rr_ms.size else None
+
+
+def _artifact_mask(s: RoleSeries, found: ArtifactResult | None) -> NDArray[np.bool_]:
+    if found is None:
         return np.zeros(s.rr_ms.size, dtype=bool)
-    return np.asarray(correct_artifacts(s.rr_ms, s.t_s).flags > 0)
+    return np.asarray(found.flags > 0)
 
 
 def _sync_part(
@@ -392,17 +400,28 @@ def _sync_part(
     return out
 
 
-def synchrony_of(data: SessionInput, *, n_surrogates: int = 1000) -> dict[str, Any]:
+def synchrony_of(
+    data: SessionInput,
+    *,
+    n_surrogates: int = 1000,
+    found: Mapping[str, ArtifactResult | None] | None = None,
+) -> dict[str, Any]:
     """The contract's ``synchrony`` object for a therapist-client input.
 
     The whole session is tested (SUSY segment shuffling plus a circular-shift check, see
     :func:`hrv.synchrony.synchrony`); when the session has pacer changes, each stretch between
     them (at least 2 minutes long) is tested on its own too and listed under ``stretches``, so
     a paced stretch reads "both following the pacer" apart from the rest. Artifact-flagged
-    beats and recording gaps are left out.
+    beats and recording gaps are left out. ``found`` holds :func:`detect_artifacts` results per
+    role when the caller already has them.
     """
     t, c = data.series["therapist"], data.series["client"]
-    masks = (_artifact_mask(t), _artifact_mask(c))
+    found = (
+        found
+        if found is not None
+        else {r: detect_artifacts(data.series[r]) for r in ("therapist", "client")}
+    )
+    masks = (_artifact_mask(t, found["therapist"]), _artifact_mask(c, found["client"]))
     gaps = data.gap_intervals()
     pacer = data.pacer_changes()
     whole = _sync_part(t, c, masks, gaps, pacer, None, n_surrogates)
@@ -427,15 +446,20 @@ def analyze(
     """The whole ``analyze --json`` object."""
     if correction not in ("auto", "none"):
         raise UserError(f"--artifact-correction must be auto or none, not {correction!r}")
+    found = {role: detect_artifacts(s) for role, s in data.series.items()}
     result: dict[str, Any] = {
         "source": data.source,
         "participants": {
             role: analyze_series(
-                s, correction=correction, pace_bpm=pace_bpm, pacer=data.pacer_changes()
+                s,
+                correction=correction,
+                pace_bpm=pace_bpm,
+                pacer=data.pacer_changes(),
+                found=found[role],
             )
             for role, s in data.series.items()
         },
     }
     if {"therapist", "client"} <= set(data.series):
-        result["synchrony"] = _clean(synchrony_of(data))
+        result["synchrony"] = _clean(synchrony_of(data, found=found))
     return result

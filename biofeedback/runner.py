@@ -52,6 +52,8 @@ def run_source(
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
+        # No signal handlers on Windows loops (NotImplementedError) or off the main thread
+        # (RuntimeError); Ctrl-C still ends the run there.
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, task.cancel)
         return await record_source(source, writer, [engine.feed, *consumers], stats)
