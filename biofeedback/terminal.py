@@ -134,10 +134,14 @@ def render_snapshot(
     sync_text = Text("")
     if snap.synchrony is not None:
         sy = snap.synchrony
-        numbers = ""
-        if math.isfinite(sy.value) and sy.band is not None:
-            numbers = f" [strength {sy.value:.2f}, chance band up to {sy.band[1]:.2f}]"
-        sync_text = Text.assemble(("together: ", "bold"), describe_synchrony(sy), (numbers, "dim"))
+        sync_text = Text.assemble(("together: ", "bold"), describe_synchrony(sy))
+        # The numbers behind the words; not while both follow the pacer, where a strength
+        # above the band is the shared breathing rhythm and would read as synchrony.
+        if math.isfinite(sy.value) and sy.band is not None and not sy.pacer_driven:
+            sync_text.append(
+                f"\n          in-phase strength {sy.value:.2f}, chance band up to {sy.band[1]:.2f}",
+                style="dim",
+            )
     events = Table.grid()
     for e in snap.recent_events[-6:]:
         events.add_row(Text(f"{_clock(e.t_s)}  {describe_event(e)}", style="dim"))

@@ -47,3 +47,13 @@ def test_view_of_the_sample_paced_stretch_and_the_end():
     end = _text(engine.snapshot())
     assert "pacer off" in end and "breathe" not in end
     assert "client's heart-rate changes tended to precede" in end
+
+
+def test_no_strength_numbers_while_both_follow_the_pacer():
+    engine = Engine(("therapist", "client"))
+    for item in iter_session(ROOT / "sample_data" / "dyad_session.session"):
+        if item.t_s > 200:
+            break
+        engine.feed(item)
+    assert engine.snapshot().synchrony.pacer_driven
+    assert "strength" not in _text(engine.snapshot(), now=202.5)
