@@ -84,6 +84,32 @@ class SessionInput:
             if e.kind == EventKind.PACER
         ]
 
+    def baseline_stretch(self) -> tuple[float, float] | None:
+        """``(start_s, end_s)`` of the resting baseline, or ``None`` when the session has none.
+
+        The last baseline that was started counts; one that was started but never ended (the
+        recording stopped during it) runs to the end of the recorded beats. Skipped or empty
+        baselines give ``None``.
+        """
+        start: float | None = None
+        stretch: tuple[float, float] | None = None
+        for e in self.events:
+            if e.kind != EventKind.BASELINE:
+                continue
+            state = e.data.get("state")
+            if state == "start":
+                start = e.t_s
+            elif state == "end" and start is not None:
+                stretch = (start, e.t_s) if e.t_s > start else None
+                start = None
+            elif state == "skipped":
+                start = None
+        if start is not None:
+            ends = [float(s.t_s[-1]) for s in self.series.values() if len(s.t_s)]
+            if ends and max(ends) > start:
+                stretch = (start, max(ends))
+        return stretch
+
 
 def _is_session(path: Path) -> bool:
     try:

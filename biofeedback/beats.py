@@ -63,6 +63,10 @@ class EventKind:
     MALFORMED = "malformed"
     STATE = "state"
     END = "end"
+    #: The resting-baseline step: ``{"state": "start", "duration_s": planned}`` when it begins,
+    #: ``{"state": "end"}`` when it ends (completed or cut short) and ``{"state": "skipped"}``
+    #: when the user skips it. The stretch from ``start`` to ``end`` is the person's reference.
+    BASELINE = "baseline"
 
     #: Events derived from the packets (by the beat timer) or added by the recorder (``end``);
     #: a replay derives them again instead of reading them from the file.

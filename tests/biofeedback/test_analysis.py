@@ -109,3 +109,23 @@ def test_spontaneous_breathing_rate_estimate(tmp_path, capsys, seed):
     result = analyze(load_input([str(out)]))
     est = result["participants"]["solo"]["rsa"]["breathing_rate_est_bpm"]
     assert est == pytest.approx(seg["breathing_rate_bpm"], abs=1.5)
+
+
+def test_baseline_stretch_from_events() -> None:
+    import numpy as np
+
+    from biofeedback.analysis import RoleSeries, SessionInput
+    from biofeedback.beats import Event, EventKind
+
+    rr = np.full(200, 1000.0)
+    series = {"solo": RoleSeries("solo", np.cumsum(rr) / 1000.0, rr)}
+
+    def stretch(*events: Event) -> tuple[float, float] | None:
+        return SessionInput("x", series, events).baseline_stretch()
+
+    start = Event(10.0, EventKind.BASELINE, None, {"state": "start", "duration_s": 180})
+    assert stretch() is None
+    assert stretch(start, Event(190.0, EventKind.BASELINE, None, {"state": "end"})) == (10.0, 190.0)
+    # Cut short by the end of the recording: runs to the last beat (200 s).
+    assert stretch(start) == (10.0, 200.0)
+    assert stretch(start, Event(12.0, EventKind.BASELINE, None, {"state": "skipped"})) is None
