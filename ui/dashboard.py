@@ -13,7 +13,8 @@ methods of :class:`biofeedback.session.SessionController`) for everything else:
   is what the recording holds.
 
 Keyboard: Up/Down pacer rate ±0.1 breaths/min, Space start/stop the pacer, F11 the
-full-screen pacer window, Ctrl+M a marker, Ctrl++/Ctrl+- font size, Ctrl+T light/dark.
+full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a marker, Ctrl++/Ctrl+- font size,
+Ctrl+T light/dark.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from hrv.pacer import HOLD_RANGE_S, INHALE_SHARE_RANGE, RATE_RANGE_BPM, PacerSettings, PacerTimeline
+from ui.breath_tone import BreathTone
 from ui.events_list import EventsList
 from ui.pacer_widget import PacerWidget
 from ui.pacer_window import PacerWindow
@@ -99,6 +101,7 @@ class Dashboard(QMainWindow):
         self._snap_version = -1
         self._last_snap: Any = None
         self.pacer_window: PacerWindow | None = None
+        self.tone = BreathTone(self.clock, lambda: self.timeline)
         self.setWindowTitle(title)
         self._build(title)
         self._shortcuts()
@@ -232,11 +235,14 @@ class Dashboard(QMainWindow):
         self.start_button.clicked.connect(self.toggle_pacer)
         self.shape_button = QPushButton("bar")
         self.shape_button.clicked.connect(self.toggle_shape)
-        full = QPushButton("full-screen pacer")
+        full = QPushButton("full screen")
         full.clicked.connect(self.open_pacer_window)
+        self.sound_button = QPushButton("sound on")
+        self.sound_button.clicked.connect(self.toggle_sound)
         buttons.addWidget(self.start_button, 0, 0)
         buttons.addWidget(self.shape_button, 0, 1)
-        buttons.addWidget(full, 1, 0, 1, 2)
+        buttons.addWidget(full, 1, 0)
+        buttons.addWidget(self.sound_button, 1, 1)
         lay.addLayout(buttons)
         return box
 
@@ -251,6 +257,7 @@ class Dashboard(QMainWindow):
             ("Ctrl+=", lambda: self.change_font(+1)),
             ("Ctrl+-", lambda: self.change_font(-1)),
             ("Ctrl+T", self.toggle_theme),
+            ("Ctrl+S", self.toggle_sound),
         ):
             QShortcut(QKeySequence(keys), self, activated=fn)
 
@@ -338,6 +345,16 @@ class Dashboard(QMainWindow):
         if self.pacer_window is not None:
             self.pacer_window.pacer.set_shape(shape)
         self.shape_button.setText("circle" if shape == "bar" else "bar")
+
+    def toggle_sound(self) -> None:
+        """Switch the pacer's audio cue on or off (a message says why it cannot play)."""
+        if self.tone.playing:
+            self.tone.stop()
+        else:
+            problem = self.tone.start()
+            if problem:
+                self.show_message(problem)
+        self.sound_button.setText("sound off" if self.tone.playing else "sound on")
 
     def open_pacer_window(self) -> PacerWindow:
         """Show the full-screen pacer for the client (or the one person)."""
@@ -438,6 +455,7 @@ class Dashboard(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.stop_timers()
+        self.tone.stop()
         if self.pacer_window is not None:
             self.pacer_window.close()
         super().closeEvent(event)
