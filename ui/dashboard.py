@@ -39,7 +39,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hrv.pacer import HOLD_RANGE_S, INHALE_SHARE_RANGE, RATE_RANGE_BPM, PacerSettings, PacerTimeline
+from hrv.pacer import (
+    HOLD_RANGE_S,
+    INHALE_SHARE_RANGE,
+    RATE_RANGE_BPM,
+    PacerSettings,
+    PacerTimeline,
+    event_data,
+)
 from ui.breath_tone import BreathTone
 from ui.events_list import EventsList
 from ui.pacer_widget import PacerWidget
@@ -70,8 +77,8 @@ class Dashboard(QMainWindow):
     Parameters
     ----------
     controller : object
-        ``snapshot()``, ``events_since(cursor)``, ``session_time()``, ``set_pacer(settings)``,
-        ``add_marker(text)``.
+        ``snapshot()``, ``events_since(cursor)``, ``session_time()``,
+        ``add_event(kind, data)`` (pacer changes with all their settings), ``add_marker(text)``.
     roles : sequence of str
         The people, in the order the source lists them (``therapist`` and ``client``, or one).
     title : str
@@ -165,7 +172,7 @@ class Dashboard(QMainWindow):
             col.addWidget(trace, 1)
             people.addLayout(col, 1)
             self.traces[role], self.panels[role] = trace, panel
-        right.addLayout(people, 3)
+        right.addLayout(people, 3 if self.dyad else 5)
         bottom = QHBoxLayout()
         bottom.setSpacing(6)
         self.synchrony: SynchronyPanel | None = None
@@ -190,7 +197,7 @@ class Dashboard(QMainWindow):
     def _build_pacer_column(self) -> QWidget:
         box = QFrame()
         box.setObjectName("panel")
-        box.setFixedWidth(250)
+        box.setFixedWidth(250 if self.dyad else 330)
         lay = QVBoxLayout(box)
         lay.setContentsMargins(6, 6, 6, 6)
         title = QLabel("Breathing pacer")
@@ -309,8 +316,9 @@ class Dashboard(QMainWindow):
         return self.timeline.settings_at(self.clock()) is not None
 
     def _send_pacer(self, settings: PacerSettings | None) -> None:
+        """Record a pacer change with all its settings (:func:`hrv.pacer.event_data`)."""
         try:
-            self.controller.set_pacer(settings)
+            self.controller.add_event("pacer", event_data(settings))
         except (ValueError, RuntimeError) as exc:
             self.show_message(f"pacer not changed: {exc}")
 
@@ -335,6 +343,20 @@ class Dashboard(QMainWindow):
             return
         if settings != self.timeline.settings_at(self.clock()):
             self._send_pacer(settings)
+
+    def _show_settings(self, settings: PacerSettings | None) -> None:
+        """Make the controls show the settings in force (without sending them back)."""
+        if settings is None:
+            return
+        for spin, value in (
+            (self.rate_spin, settings.rate_bpm),
+            (self.share_spin, settings.inhale_share * 100.0),
+            (self.hold_in_spin, settings.hold_after_inhale_s),
+            (self.hold_out_spin, settings.hold_after_exhale_s),
+        ):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
 
     def step_rate(self, direction: int) -> None:
         self.rate_spin.setValue(round(self.rate_spin.value() + 0.1 * direction, 1))
@@ -412,6 +434,7 @@ class Dashboard(QMainWindow):
             except ValueError as exc:
                 log.warning("pacer event at %.1f s not shown: %s", e.t_s, exc)
         if changed:
+            self._show_settings(self.timeline.changes[-1][1])
             self.pacer.set_timeline(self.timeline)
             if self.pacer_window is not None:
                 self.pacer_window.pacer.set_timeline(self.timeline)
