@@ -76,7 +76,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.pace_bpm is not None and not (1.0 <= args.pace_bpm <= 30.0):
         raise UserError(f"--pace-bpm must be between 1 and 30 breaths/min, not {args.pace_bpm}")
-    data = load_input(args.inputs, args.therapist, args.client)
+    from biofeedback.rrinput import trim
+
+    data = load_input(
+        args.inputs,
+        args.therapist,
+        args.client,
+        fmt=args.format,
+        role=args.role,
+        client_offset_s=args.client_offset_s,
+    )
+    data = trim(data, args.start, args.end)
     result = analyze(data, correction=args.artifact_correction, pace_bpm=args.pace_bpm)
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
@@ -108,4 +118,39 @@ def register(sub) -> None:
         metavar="B",
         help="pacer rate in breaths/min (default: from the session's pacer events)",
     )
+    from biofeedback.formats import FORMATS
+
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="read RR files as this format instead of deciding by content",
+    )
+    p.add_argument(
+        "--role", help="analyse only this person of a file that holds several (therapist, client)"
+    )
+    p.add_argument(
+        "--client-offset-s",
+        type=_finite,
+        default=0.0,
+        metavar="S",
+        help="shift the client's beats by S seconds (positive: later), for RR files that did "
+        "not start together and have no clock times",
+    )
+    p.add_argument(
+        "--start",
+        metavar="WHEN",
+        help="analyse from here: seconds from the start, or a clock time (14:05:30) for "
+        "inputs with clock times",
+    )
+    p.add_argument("--end", metavar="WHEN", help="analyse up to here (like --start)")
     p.set_defaults(func=run)
+
+
+def _finite(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v) or abs(v) > 86400 * 7:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds within a week: {text!r}")
+    return v
