@@ -277,3 +277,28 @@ def test_same_file_for_both_people_is_refused(tmp_path, capsys):
     _one_line_exit_2(
         capsys, ["analyze", "--therapist", str(f), "--client", str(g)], "hold the same recording"
     )
+
+
+def test_table_shows_synchrony_numbers_artifact_breakdown_and_reader_notes(tmp_path):
+    from biofeedback.analysis import analyze, load_input
+    from biofeedback.commands.analyze import format_table
+
+    rng = np.random.default_rng(5)
+    rr_t = 800 + 30 * np.sin(np.arange(400) / 3) + rng.normal(0, 15, 400)
+    rr_c = 900 + 30 * np.sin(np.arange(400) / 3 + 1) + rng.normal(0, 15, 400)
+    rr_c[100] = 9e9  # absurd: left out, noted
+    a, b = tmp_path / "t.txt", tmp_path / "c.txt"
+    a.write_text("\n".join(f"{v:.1f}" for v in rr_t))
+    b.write_text("\n".join(f"{v:.1f}" for v in rr_c))
+    result = analyze(load_input([], str(a), str(b)))
+    sync = result["synchrony"]
+    table = format_table(result)
+    for label, key, fmt in (
+        ("effect size against chance", "effect_size", "{:.2f}"),
+        ("mean windowed correlation", "z_mean", "{:.3f}"),
+        ("p (segment shuffling)", "p_value", "{:.3f}"),
+    ):
+        row = next(ln for ln in table.splitlines() if label in ln)
+        assert sync[key] is not None and fmt.format(sync[key]) in row
+    for words in ("ectopic", "missed", "extra", "long or short", "1 interval(s) outside"):
+        assert words in table
