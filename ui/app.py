@@ -23,11 +23,12 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DashboardOptions", "dashboard_unavailable", "run_dashboard"]
+__all__ = ["DashboardOptions", "dashboard_runner", "dashboard_unavailable", "run_dashboard"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,32 @@ def dashboard_unavailable(screenshot: bool = False) -> str | None:
     ):
         return "no display available (neither DISPLAY nor WAYLAND_DISPLAY is set)"
     return None
+
+
+def dashboard_runner(args: Any, title: str) -> Callable[[Any], bool] | None:
+    """What a command runs its started controller with, from its parsed options.
+
+    ``None`` (after one line on stderr saying why) when no window can be opened; the command
+    then shows the terminal view. Screenshots (``--screenshot``, ``--screenshot-pacer``)
+    render offscreen and need no display.
+    """
+    shot = bool(getattr(args, "screenshot", None) or getattr(args, "screenshot_pacer", None))
+    problem = dashboard_unavailable(screenshot=shot)
+    if problem is not None:
+        if shot:
+            from biofeedback.errors import UserError
+
+            raise UserError(f"--screenshot: {problem}")
+        print(f"{problem}: showing the terminal view", file=sys.stderr)
+        return None
+    options = DashboardOptions(
+        title=title,
+        theme=getattr(args, "theme", "light") or "light",
+        screenshot=getattr(args, "screenshot", None),
+        screenshot_pacer=getattr(args, "screenshot_pacer", None),
+        duration_s=getattr(args, "duration", None),
+    )
+    return lambda controller: run_dashboard(controller, options)
 
 
 def _application(offscreen: bool) -> Any:

@@ -58,6 +58,7 @@ class PacerWidget(QWidget):
         self.theme = theme
         self.clock = clock
         self.large = large
+        self.off_hint = "" if large else "Space or “start pacer” starts it"
         self.shape = "circle"
         self.timeline = PacerTimeline()
         self.font_pt = 11.0
@@ -166,6 +167,6 @@ class PacerWidget(QWidget):
         p.drawText(
             QRectF(2, area.bottom() + 4 + word_h, w - 4, info_h),
             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            describe_settings(settings),
+            describe_settings(settings) if settings is not None else self.off_hint,
         )
         p.end()

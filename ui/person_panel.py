@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+)
 
 from ui.theme import Theme, role_style
 
@@ -79,20 +87,22 @@ class PersonPanel(QFrame):
         self.title.setObjectName("title")
         self.strap = QLabel("waiting for data")
         self.strap.setProperty("muted", True)
+        self.strap.setWordWrap(True)
+        self.strap.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.strap.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.values: dict[str, QLabel] = {}
         head = QHBoxLayout()
         head.addWidget(self.title)
-        head.addStretch(1)
-        head.addWidget(self.strap)
+        head.addWidget(self.strap, 1)
         grid = QGridLayout()
-        grid.setHorizontalSpacing(14)
+        grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(0)
         names = [
             ("hr", "heart rate"),
             ("rmssd", "RMSSD 60 s"),
             ("rsa", "RSA at pacer"),
-            ("coherence", "coherence ratio"),
-            ("artifacts", "artifacts 60 s"),
+            ("coherence", "coherence"),
+            ("artifacts", "artifacts"),
         ]
         self.captions: dict[str, QLabel] = {}
         for col, (key, caption) in enumerate(names):
@@ -126,6 +136,7 @@ class PersonPanel(QFrame):
         lay.addLayout(grid)
         lay.addWidget(self.note)
         self._version = -1
+        self._spark_rows = -1
         self.apply_theme(theme, font_pt)
 
     def apply_theme(self, theme: Theme, font_pt: float) -> None:
@@ -149,15 +160,17 @@ class PersonPanel(QFrame):
             self.captions["rsa"].setText("RSA at pacer")
             self.values["rsa"].setText(f"{_fmt(p.rsa_amplitude_ms)} ms{mark}")
         else:
-            self.captions["rsa"].setText("breathing (estimate)")
+            self.captions["rsa"].setText("breathing (est.)")
             self.values["rsa"].setText(f"{_fmt(p.breathing_rate_bpm, '.1f')} /min{mark}")
         self.values["coherence"].setText(f"{_fmt(p.coherence_ratio, '.1f')}{mark}")
         self.values["artifacts"].setText(f"{_fmt(p.burden_pct, '.1f')} %")
         series = getattr(p, "series", None)
         if series is not None and len(series.t_s):
             self.trend.setText(_ARROWS[rmssd_trend(series.t_s, series.rmssd_ms, now_s)])
-            keep = series.t_s >= now_s - SPARK_WINDOW_S
-            self.spark_curve.setData(series.t_s[keep], series.rmssd_ms[keep], connect="finite")
+            if len(series.t_s) != self._spark_rows:  # a new row once a second
+                self._spark_rows = len(series.t_s)
+                keep = series.t_s >= now_s - SPARK_WINDOW_S
+                self.spark_curve.setData(series.t_s[keep], series.rmssd_ms[keep], connect="finite")
         strap = getattr(p, "strap", None)
         self.strap.setText(strap_words(strap) if strap is not None else str(p.connection))
         notes = []

@@ -91,11 +91,14 @@ def in_breath_spans(timeline: PacerTimeline, t0_s: float, t1_s: float) -> list[t
     return spans
 
 
-def true_runs(t_s: FloatArray, mask: NDArray[np.bool_], step_s: float = 1.0) -> FloatArray:
+def true_runs(
+    t_s: FloatArray, mask: NDArray[np.bool_], step_s: float = 1.0, max_gap_s: float | None = None
+) -> FloatArray:
     """Stretches ``[[start, end], ...]`` (s) where ``mask`` holds, each sample covering ``step_s``.
 
     A sample at ``t`` stands for ``[t - step_s / 2, t + step_s / 2)``; neighbouring true
-    samples join into one stretch. Returns an ``(n, 2)`` array.
+    samples join into one stretch unless more than ``max_gap_s`` (default ``1.5 step_s``)
+    apart. Returns an ``(n, 2)`` array.
     """
     t = np.asarray(t_s, dtype=np.float64)
     m = np.asarray(mask, dtype=bool)
@@ -103,7 +106,7 @@ def true_runs(t_s: FloatArray, mask: NDArray[np.bool_], step_s: float = 1.0) -> 
         return np.empty((0, 2))
     idx = np.flatnonzero(m)
     # A new stretch starts where the previous true sample is not the neighbour in time.
-    jump = np.diff(t[idx]) > 1.5 * step_s
+    jump = np.diff(t[idx]) > (1.5 * step_s if max_gap_s is None else max_gap_s)
     apart = np.diff(idx) > 1
     new = np.concatenate(([True], jump | apart))
     starts = idx[new]

@@ -89,9 +89,9 @@ class SynchronyPanel(QFrame):
         pi.addItem(self.pacer_text, ignoreBounds=True)
         self.pacer_text.hide()
         legend = QLabel(
-            "line: strength now · grey fill: chance band · ○ in-phase above chance · "
-            "▽ anti-phase above chance · grey stretches: no reading (gap, artifacts, too "
-            "little history)"
+            "line: in-phase strength · grey fill: its chance band · ○ in-phase above chance · "
+            "▽ (bottom row) anti-phase above chance · grey stretches: no reading yet or a gap "
+            "or too many artifacts"
         )
         legend.setProperty("muted", True)
         legend.setWordWrap(True)
@@ -109,6 +109,7 @@ class SynchronyPanel(QFrame):
         lay.addWidget(self.words)
         lay.addWidget(self.aid)
         self._version = -1
+        self._x_end = -1.0
         self.apply_theme(theme, font_pt)
 
     def apply_theme(self, theme: Theme, font_pt: float) -> None:
@@ -140,13 +141,15 @@ class SynchronyPanel(QFrame):
         rows; between them only the x range follows the session clock.
         """
         x_end = max(now_s, 60.0)
-        self.plot.setXRange(0.0, x_end, padding=0.01)
+        # Move the x range only by whole pixels of the plot.
+        px_s = x_end / max(self.plot.getPlotItem().getViewBox().width(), 1.0)
+        if abs(x_end - self._x_end) >= px_s:
+            self._x_end = x_end
+            self.plot.setXRange(0.0, x_end, padding=0.01)
         n = len(history.t_s)
         if n == self._version:
             return
         self._version = n
-        y0, y1 = self.Y_RANGE
-        self.plot.setYRange(y0, y1, padding=0)
         t = np.asarray(history.t_s, dtype=float)
         if not t.size:
             self.curve.setData([], [])
@@ -154,10 +157,18 @@ class SynchronyPanel(QFrame):
         value = np.asarray(history.value, dtype=float)
         low = np.asarray(history.band_low, dtype=float)
         high = np.asarray(history.band_high, dtype=float)
+        y0, y1 = self.Y_RANGE
+        top = np.nanmax(np.concatenate((value, high, [y1 - 0.1])))
+        y1 = max(y1, 0.5 * math.ceil((top + 0.1) / 0.5))
+        self.plot.setYRange(y0, y1, padding=0.03)
         valid = np.asarray(history.valid, dtype=bool)
         paced = np.asarray(history.pacer_driven, dtype=bool)
-        # Plot readings at the end of the window they describe; greyed where not valid.
-        x = np.asarray(history.window_end_s, dtype=float)
+        # Plot readings at the end of the window they describe (before the first window
+        # exists, at the update time less the usual delay); greyed where not valid.
+        t_update = np.asarray(history.t_s, dtype=float)
+        end = np.asarray(history.window_end_s, dtype=float)
+        lag = np.nanmedian(t_update - end) if np.isfinite(end).any() else 6.0
+        x = np.where(np.isfinite(end), end, t_update - lag)
         shown = np.where(valid & ~paced, value, np.nan)
         self.curve.setData(x, np.where(valid, value, np.nan), connect="finite")
         self.band.setPath(band_path(x, low, high))
@@ -166,12 +177,15 @@ class SynchronyPanel(QFrame):
         ip = above & (phase == "in-phase")
         ap = above & (phase == "anti-phase")
         self.in_phase.setData(x[ip], value[ip])
-        self.anti_phase.setData(x[ap], np.clip(value[ap], y0, y1))
-        self.invalid.set_spans(true_runs(x, ~valid), y0, y1)
-        runs = true_runs(x, paced & valid)
+        # Anti-phase readings have their own strength (not on this line): a row of marks.
+        self.anti_phase.setData(x[ap], np.full(int(ap.sum()), y0 + 0.06 * (y1 - y0)))
+        # Stretches from the regular update times, shifted to where their windows end.
+        # Updates come with the first beat of each second: up to ~2 s apart at slow heart rates.
+        self.invalid.set_spans(true_runs(t_update, ~valid, max_gap_s=2.5) - lag, y0, y1)
+        runs = true_runs(t_update, paced & valid, max_gap_s=2.5) - lag
         self.paced.set_spans(runs, y0, y1)
         if len(runs):
-            a = runs[-1][0]
+            a = runs[int(np.argmax(runs[:, 1] - runs[:, 0]))][0]
             self.pacer_text.setPos(float(a), y1)
             self.pacer_text.show()
         else:

@@ -4,7 +4,8 @@
 ``60000 / RR``) from a snapshot's arrays. A recording gap is a break in the line
 (:func:`ui.series.trace_xy` and ``connect="finite"``); beats the artifact check flagged are
 marked with a cross; the pacer's in-breath stretches are shaded behind the line, so a user can
-see the heart rate rise on the in-breath and fall on the out-breath.
+see the heart rate rise on the in-breath and fall on the out-breath. A dotted line marks "now";
+a short stretch right of it shows the pacer's coming breaths (no data there yet).
 
 Work per frame is small and bounded: the line and marks are set only when the snapshot's
 version changed; between versions only the visible x range scrolls with the session clock.
@@ -27,6 +28,8 @@ from ui.theme import Theme, role_style
 
 __all__ = ["WINDOW_CHOICES_S", "BandsItem", "HeartRateTrace", "style_plot"]
 
+#: Share of the window shown ahead of "now" (the pacer's coming breaths, no data yet).
+LOOK_AHEAD = 0.08
 #: Trace lengths a user can pick, seconds.
 WINDOW_CHOICES_S = (60, 120, 180, 300)
 
@@ -79,7 +82,7 @@ def style_plot(plot: pg.PlotItem, theme: Theme, font_pt: float) -> None:
         axis.setTextPen(pg.mkPen(theme.foreground))
         axis.setStyle(tickFont=font)
         axis.label.setFont(font)
-    plot.showGrid(x=True, y=True, alpha=theme.grid_alpha)
+    plot.showGrid(x=False, y=False)
 
 
 class HeartRateTrace(pg.PlotWidget):
@@ -101,6 +104,8 @@ class HeartRateTrace(pg.PlotWidget):
         self.window_s = float(window_s)
         self.line_width = 2.2
         self._version = -1
+        self._scrolled_to = -math.inf
+        self._scrolled_pacer: PacerTimeline | None = None
         self._y_range = (50.0, 100.0)
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
@@ -115,6 +120,8 @@ class HeartRateTrace(pg.PlotWidget):
         plot.addItem(self.curve)
         self.artifacts = pg.ScatterPlotItem(symbol="x", size=11)
         plot.addItem(self.artifacts)
+        self.now_line = pg.InfiniteLine(angle=90, movable=False)
+        plot.addItem(self.now_line, ignoreBounds=True)
         self.apply_theme(theme, font_pt)
 
     def apply_theme(self, theme: Theme, font_pt: float) -> None:
@@ -127,6 +134,7 @@ class HeartRateTrace(pg.PlotWidget):
         self.artifacts.setPen(pg.mkPen(theme.artifact, width=2))
         self.artifacts.setBrush(pg.mkBrush(theme.artifact))
         self.shading.set_color(_color(theme.in_breath, theme.in_breath_alpha))
+        self.now_line.setPen(pg.mkPen(theme.muted, width=1, style=Qt.PenStyle.DotLine))
 
     def set_line_width(self, width: float) -> None:
         self.line_width = width
@@ -137,6 +145,7 @@ class HeartRateTrace(pg.PlotWidget):
         """Show the last ``window_s`` seconds (redrawn at the next update)."""
         self.window_s = float(window_s)
         self._version = -1
+        self._scrolled_to = -math.inf
 
     def update_beats(
         self,
@@ -163,17 +172,33 @@ class HeartRateTrace(pg.PlotWidget):
         if seen.size:
             lo = 5.0 * math.floor((float(seen.min()) - 3.0) / 5.0)
             hi = 5.0 * math.ceil((float(seen.max()) + 3.0) / 5.0)
-            self._y_range = (lo, max(hi, lo + 20.0))
-        self.setYRange(*self._y_range, padding=0)
+            y_range = (lo, max(hi, lo + 20.0))
+            if y_range != self._y_range:
+                self._y_range = y_range
+                self._scrolled_to = -math.inf
+        self.setYRange(*self._y_range, padding=0.02)
 
     def scroll(self, now_s: float, pacer: PacerTimeline | None) -> None:
-        """Move the window to end at ``now_s`` and shade the in-breaths in view."""
+        """Move the window to end at ``now_s`` and shade the in-breaths in view.
+
+        Nothing is done until the window would move by at least one pixel (a 2-minute trace
+        500 pixels wide moves a pixel every 0.24 s), unless the pacer changed.
+        """
+        px_s = self.window_s / max(self.getPlotItem().getViewBox().width(), 1.0)
+        if abs(now_s - self._scrolled_to) < px_s and pacer is self._scrolled_pacer:
+            return
+        self._scrolled_to, self._scrolled_pacer = now_s, pacer
         t0 = now_s - self.window_s
-        self.setXRange(t0, now_s, padding=0)
-        spans = in_breath_spans(pacer, t0, now_s) if pacer is not None else []
+        # A short look-ahead right of the dotted "now" line shows the pacer's next breaths.
+        t1 = now_s + LOOK_AHEAD * self.window_s
+        self.setXRange(t0, t1, padding=0)
+        self.now_line.setPos(now_s)
+        spans = in_breath_spans(pacer, t0, t1) if pacer is not None else []
         # Quantise to 20 ms so the path is rebuilt only when a stretch visibly changes.
         spans = [(round(a, 2), round(b, 2)) for a, b in spans]
-        self.shading.set_spans(spans, *self._y_range)
+        lo, hi = self._y_range
+        pad = 0.05 * (hi - lo)
+        self.shading.set_spans(spans, lo - pad, hi + pad)
 
     @property
     def points(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from biofeedback.commands.replay import add_play_options, make_replay_source, play, summarise
+from biofeedback.commands.replay import (
+    add_play_options,
+    dashboard,
+    make_replay_source,
+    play,
+    summarise,
+)
 from biofeedback.errors import UserError
 
 #: The bundled two-person sample session (see sample_data/README.md).
@@ -19,8 +25,9 @@ def run(args: argparse.Namespace) -> int:
             "checkout of the project"
         )
     source = make_replay_source(str(SAMPLE), args)
+    title = "demo: therapist and client (sample)"
     controller, interrupted = play(
-        source, title="demo: therapist and client (sample)", quiet=args.quiet
+        source, title=title, quiet=args.quiet, window=dashboard(args, title)
     )
     print(summarise(controller.stats, SAMPLE.name, interrupted))
     return 130 if interrupted else 0
@@ -30,8 +37,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "demo",
         help="replay the bundled two-person sample session",
-        description="Replay the bundled 10-minute therapist-client sample session with live "
-        "values. Until the dashboard exists this is the terminal view.",
+        description="Replay the bundled 10-minute therapist-client sample session in the "
+        "dashboard (the terminal view with --no-ui or without a display).",
     )
-    add_play_options(p, default_speed="5")
+    add_play_options(p, default_speed="1")
     p.set_defaults(func=run)
