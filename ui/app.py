@@ -109,7 +109,21 @@ def _application(offscreen: bool) -> Any:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         app = QApplication([sys.argv[0] if sys.argv else "biofeedback"])
         app.setApplicationName("co-regulation monitor")
+        _quiet_qt_messages()
     return app
+
+
+def _quiet_qt_messages() -> None:
+    """Send Qt's messages to ``logging``, dropping the offscreen platform's size-hint notice."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    def handler(kind: Any, _context: Any, message: str) -> None:
+        if "propagateSizeHints" in message:
+            return
+        level = logging.DEBUG if kind == QtMsgType.QtDebugMsg else logging.WARNING
+        log.log(level, "Qt: %s", message)
+
+    qInstallMessageHandler(handler)
 
 
 def _save(widget: Any, path: str) -> None:

@@ -66,6 +66,17 @@ DATA_HZ = 25
 FONT_RANGE_PT = (7.0, 22.0)
 
 
+def _beats_key(p: Any) -> tuple:
+    """What decides whether a person's trace must be redrawn: a new beat, a beat whose artifact
+    class was settled, or the window sliding past its oldest beat (not the other person's
+    beats, which also move the snapshot's version)."""
+    b = p.beats
+    if not b.t_s.size:
+        return (0,)
+    flags = b.artifact
+    return (p.n_beats, b.t_s.size, float(b.t_s[0]), int((flags > 0).sum()), int((flags < 0).sum()))
+
+
 def _clock_text(t_s: float) -> str:
     t = max(0, int(t_s))
     return f"{t // 3600:d}:{t % 3600 // 60:02d}:{t % 60:02d}"
@@ -456,7 +467,8 @@ class Dashboard(QMainWindow):
             p = snap.participants.get(role)
             if p is not None and moved:
                 b = p.beats
-                trace.update_beats(version, b.t_s, b.hr_bpm, b.artifact, b.after_gap, now_s)
+                key = _beats_key(p)
+                trace.update_beats(key, b.t_s, b.hr_bpm, b.artifact, b.after_gap, now_s)
                 self.panels[role].update_person(version, p, now_s, running)
             trace.scroll(now_s, self.timeline)
         if self.pacer_window is not None and self.pacer_window.isVisible():
@@ -464,7 +476,7 @@ class Dashboard(QMainWindow):
             if p is not None and moved:
                 b = p.beats
                 self.pacer_window.trace.update_beats(
-                    version, b.t_s, b.hr_bpm, b.artifact, b.after_gap, now_s
+                    _beats_key(p), b.t_s, b.hr_bpm, b.artifact, b.after_gap, now_s
                 )
             self.pacer_window.trace.scroll(now_s, self.timeline)
         if self.synchrony is not None:

@@ -88,6 +88,11 @@ class SynchronyPanel(QFrame):
         self.pacer_text = pg.TextItem(PACER_LABEL, anchor=(0, 0))
         pi.addItem(self.pacer_text, ignoreBounds=True)
         self.pacer_text.hide()
+        self.hint = pg.TextItem(
+            "no reading yet: the chance band needs a few minutes of both heart rates",
+            anchor=(0, 0.5),
+        )
+        pi.addItem(self.hint, ignoreBounds=True)
         legend = QLabel(
             "line: in-phase strength · grey fill: its chance band · ○ in-phase above chance · "
             "▽ (bottom row) anti-phase above chance · grey stretches: no reading yet or a gap "
@@ -132,6 +137,7 @@ class SynchronyPanel(QFrame):
         self.anti_phase.setPen(pg.mkPen(theme.sync_line, width=1.5))
         self.anti_phase.setBrush(pg.mkBrush(None))
         self.pacer_text.setColor(theme.foreground)
+        self.hint.setColor(theme.foreground)
         self._version = -1
 
     def update_synchrony(self, history: Any, live: Any, now_s: float) -> None:
@@ -179,6 +185,8 @@ class SynchronyPanel(QFrame):
         self.in_phase.setData(x[ip], value[ip])
         # Anti-phase readings have their own strength (not on this line): a row of marks.
         self.anti_phase.setData(x[ap], np.full(int(ap.sum()), y0 + 0.06 * (y1 - y0)))
+        self.hint.setVisible(not valid.any())
+        self.hint.setPos(0.02 * max(self._x_end, 60.0), 0.5 * (y0 + y1))
         # Stretches from the regular update times, shifted to where their windows end.
         # Updates come with the first beat of each second: up to ~2 s apart at slow heart rates.
         self.invalid.set_spans(true_runs(t_update, ~valid, max_gap_s=2.5) - lag, y0, y1)

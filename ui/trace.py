@@ -103,7 +103,7 @@ class HeartRateTrace(pg.PlotWidget):
         self.role = role
         self.window_s = float(window_s)
         self.line_width = 2.2
-        self._version = -1
+        self._version: object = -1
         self._scrolled_to = -math.inf
         self._scrolled_pacer: PacerTimeline | None = None
         self._y_range = (50.0, 100.0)
@@ -149,14 +149,14 @@ class HeartRateTrace(pg.PlotWidget):
 
     def update_beats(
         self,
-        version: int,
+        version: object,
         t_s: NDArray[np.float64],
         hr_bpm: NDArray[np.float64],
         artifact: NDArray[np.int8],
         after_gap: NDArray[np.bool_],
         now_s: float,
     ) -> None:
-        """Set the line and the artifact marks (only when ``version`` changed)."""
+        """Set the line and the artifact marks (only when ``version``, any change key, moved)."""
         if version == self._version:
             return
         self._version = version

@@ -111,10 +111,13 @@ def test_trace_shades_the_in_breaths(qtbot) -> None:
         100.0,
     )
     trace.scroll(100.0, tl)
-    # 40-100 s at 6/min, 5 s in per 10 s cycle: six in-breaths, each 5 s.
-    assert trace.shading.n_spans == 6
+    # 40-100 s at 6/min, 5 s in per 10 s cycle: six in-breaths, each 5 s, and the coming one
+    # in the look-ahead (8 % of 60 s: up to 104.8 s).
+    assert trace.shading.n_spans == 7
     rect = trace.shading.path().boundingRect()
-    assert rect.left() == pytest.approx(40.0) and rect.right() == pytest.approx(95.0)
+    assert rect.left() == pytest.approx(40.0) and rect.right() == pytest.approx(104.8)
+    view = trace.getPlotItem().getViewBox().viewRange()[0]
+    assert view == pytest.approx([40.0, 104.8])
 
 
 def _fill_pixels(widget: PacerWidget) -> int:
