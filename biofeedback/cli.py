@@ -21,7 +21,17 @@ from biofeedback.errors import input_errors
 __all__ = ["main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("demo", "scan", "live", "replay", "simulate", "analyze", "export", "recover")
+COMMANDS = (
+    "demo",
+    "scan",
+    "live",
+    "replay",
+    "simulate",
+    "analyze",
+    "export",
+    "report",
+    "recover",
+)
 
 
 class _Parser(argparse.ArgumentParser):
