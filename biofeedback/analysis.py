@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from biofeedback.assessment import assessment_of
 from biofeedback.beats import Beat, Event, EventKind
 from biofeedback.errors import UserError
 from biofeedback.rrfiles import read_rr_file
@@ -488,4 +489,5 @@ def analyze(
     }
     if {"therapist", "client"} <= set(data.series):
         result["synchrony"] = _clean(synchrony_of(data, found=found))
+    result["assessment"] = _clean(assessment_of(data, found))
     return result
