@@ -1,0 +1,264 @@
+"""Session assembly: the people's beats, their notifications, the source events and the ground
+truth of one simulated session (:func:`simulate_session`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from biofeedback.beats import Event, EventKind, Packet
+from biofeedback.simulate.delivery import Notification, packetize
+from biofeedback.simulate.physiology import (
+    BEAT_JITTER_SD_MS,
+    FS_HZ,
+    RR_UNITS_PER_S,
+    arousal_drivers,
+    beats_from_signal,
+    insert_artifacts,
+    person_signal,
+    rsa_amplitude_ms,
+)
+from biofeedback.simulate.settings import PersonConfig, SimulationConfig, jsonable
+
+__all__ = ["MODEL_VERSION", "PersonBeats", "Simulation", "simulate_session"]
+
+#: Version of the model; stored in the ground truth so analyses can tell models apart.
+MODEL_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PersonBeats:
+    """The beats a strap measured for one person (what a perfect receiver would get).
+
+    Attributes
+    ----------
+    t_s : ndarray
+        True beat times on the session clock, seconds.
+    rr_ms : ndarray
+        RR intervals ending at each beat, ms, on the strap's 1/1024 s grid.
+    label : ndarray of str
+        ``"normal"``, ``"ectopic"`` (premature beat), ``"compensatory"`` (the pause after it)
+        or ``"missed"`` (two intervals reported as one).
+    delivered : ndarray of bool
+        Whether the beat reached the receiver (false inside drop-outs and after the last
+        notification).
+    """
+
+    t_s: NDArray[np.float64]
+    rr_ms: NDArray[np.float64]
+    label: NDArray[np.str_]
+    delivered: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The result of :func:`simulate_session`.
+
+    Attributes
+    ----------
+    config : SimulationConfig
+    packets : tuple of Packet
+        Notifications in arrival order (``seq`` 0, 1, ...).
+    events : tuple of Event
+        Source events (``connect``, ``disconnect``, ``pacer``) in time order.
+    true_beats : mapping role -> PersonBeats
+    ground_truth : dict
+        JSON-serialisable description of what was simulated (see :func:`simulate_session`).
+    """
+
+    config: SimulationConfig
+    packets: tuple[Packet, ...]
+    events: tuple[Event, ...]
+    true_beats: Mapping[str, PersonBeats]
+    ground_truth: dict[str, Any]
+
+    def raw_items(self) -> list[Packet | Event]:
+        """Packets and source events merged in arrival order (events first on equal times)."""
+        keyed: list[tuple[float, int, int, Packet | Event]] = [
+            (e.t_s, 0, i, e) for i, e in enumerate(self.events)
+        ]
+        keyed += [(p.t_s, 1, p.seq, p) for p in self.packets]
+        keyed.sort(key=lambda k: (k[0], k[1], k[2]))
+        return [k[3] for k in keyed]
+
+
+def simulate_session(config: SimulationConfig) -> Simulation:
+    """Simulate a session (the model: :mod:`biofeedback.simulate.physiology`;
+    the strap delivery: :mod:`biofeedback.simulate.delivery`).
+
+    Parameters
+    ----------
+    config : SimulationConfig
+
+    Returns
+    -------
+    Simulation
+        ``ground_truth`` holds ``model_version``, ``seed``, ``duration_s``, ``config`` (the
+        full configuration), ``pacer`` (segments with ``start_s``, ``end_s``, ``rate_bpm``),
+        ``coupling`` (``strength``, ``lag_s``, ``leader``, ``follower``, ``windows``,
+        ``sign_convention``), and per role in ``participants``: ``mean_hr_bpm`` (configured),
+        ``mean_hr_bpm_actual`` (60000 / mean RR of all beats), ``n_beats``,
+        ``n_beats_delivered``, ``segments`` (each with ``start_s``, ``end_s``, ``breathing``
+        ``"spontaneous"`` or ``"paced"``, ``breathing_rate_bpm``, ``rsa_amplitude_ms``,
+        ``rsa_peak_to_trough_ms`` and for paced ones ``steady_from_s``), ``ectopic_beats_s``,
+        ``missed_beats_s``, ``dropouts``, ``late_bursts`` (``t_s`` the held notification was
+        due, ``delay_s``) and ``timing_offsets``: per connected stretch, ``connected_s`` (its
+        start: 0 or a drop-out's end; it holds the beats after that time), ``from_s`` (arrival
+        of its first beats) and ``offset_s`` (receiver beat time minus true beat time).
+
+    Raises
+    ------
+    ValueError
+        An invalid configuration (the message names the field).
+    """
+    config.validate()
+    rng = np.random.default_rng(config.seed)
+    dur = config.duration_s
+    fs = FS_HZ
+    margin = 5.0
+    t = np.arange(-margin, dur + margin, 1.0 / fs)
+    roles = config.roles
+    c = config.coupling
+    coupled = c.strength > 0 and len(roles) == 2
+    # Arousal drivers: own per person, plus a shared one for coupling.
+    arousal, follower, windows = arousal_drivers(rng, config, t)
+
+    beats: dict[str, PersonBeats] = {}
+    notes: list[Notification] = []
+    participants: dict[str, Any] = {}
+    events: list[Event] = []
+    for p in config.people:
+        sig = person_signal(rng, p, t, config.pacing, p.arousal_sd_bpm * arousal[p.role])
+        tb, raw = beats_from_signal(rng, t, sig.rr_ms, dur, BEAT_JITTER_SD_MS * p.hrv_scale)
+        tb, raw, label, ectopic_t, missed_t = insert_artifacts(rng, p, tb, raw, dur)
+        pn, delivered, bursts, offsets = packetize(rng, config, p, tb, raw)
+        notes += pn
+        rr_ms = raw.astype(np.float64) * 1000.0 / RR_UNITS_PER_S
+        beats[p.role] = PersonBeats(t_s=tb, rr_ms=rr_ms, label=label, delivered=delivered)
+        events.append(Event(0.0, EventKind.CONNECT, p.role, {"device": "simulated strap"}))
+        for a, b in p.dropouts:
+            events.append(
+                Event(
+                    float(a), EventKind.DISCONNECT, p.role, {"reason": "simulated strap drop-out"}
+                )
+            )
+            events.append(Event(float(b), EventKind.CONNECT, p.role, {"device": "simulated strap"}))
+        participants[p.role] = {
+            "mean_hr_bpm": p.mean_hr_bpm,
+            "mean_hr_bpm_actual": 60000.0 / float(np.mean(rr_ms)) if rr_ms.size else None,
+            "hrv_scale": p.hrv_scale,
+            "resonance_bpm": p.resonance_bpm,
+            "n_beats": int(tb.size),
+            "n_beats_delivered": int(delivered.sum()),
+            "segments": _segments(config, p, sig.spont_rate_bpm, t),
+            "ectopic_beats_s": ectopic_t,
+            "missed_beats_s": missed_t,
+            "dropouts": [{"start_s": float(a), "end_s": float(b)} for a, b in p.dropouts],
+            "late_bursts": bursts,
+            "timing_offsets": offsets,
+        }
+
+    for seg in sorted(config.pacing, key=lambda s: s.start_s):
+        events.append(
+            Event(float(seg.start_s), EventKind.PACER, None, {"rate_bpm": float(seg.rate_bpm)})
+        )
+        if not any(o.start_s == seg.end_s for o in config.pacing):
+            events.append(Event(float(seg.end_s), EventKind.PACER, None, {"rate_bpm": 0.0}))
+    order = {r: i for i, r in enumerate(roles)}
+    # On equal times: strap events (disconnects first) before session-wide ones (the pacer).
+    events.sort(
+        key=lambda e: (
+            e.t_s,
+            e.role is None,
+            e.kind != EventKind.DISCONNECT,
+            order.get(e.role or "", 0),
+        )
+    )
+    notes.sort(key=lambda x: (x.t_s, order[x.role]))
+    packets = tuple(Packet(x.t_s, x.role, x.payload, i) for i, x in enumerate(notes))
+
+    ground_truth: dict[str, Any] = {
+        "model_version": MODEL_VERSION,
+        "seed": config.seed,
+        "duration_s": float(dur),
+        "roles": list(roles),
+        "pacer": [
+            {
+                "start_s": float(s.start_s),
+                "end_s": float(s.end_s),
+                "rate_bpm": float(s.rate_bpm),
+                "followers": list(s.followers) if s.followers is not None else list(roles),
+            }
+            for s in sorted(config.pacing, key=lambda s: s.start_s)
+        ],
+        "coupling": {
+            "strength": float(c.strength) if coupled else 0.0,
+            "lag_s": float(c.lag_s),
+            "leader": c.leader if coupled else None,
+            "follower": follower if coupled else None,
+            "windows": [[float(a), float(b)] for a, b in windows] if coupled else [],
+            "sign_convention": "the follower's slow heart-rate changes repeat the leader's "
+            "lag_s seconds later",
+        },
+        "participants": participants,
+        "config": config.to_dict(),
+    }
+    return Simulation(
+        config=config,
+        packets=packets,
+        events=tuple(events),
+        true_beats=beats,
+        ground_truth=jsonable(ground_truth),
+    )
+
+
+def _segments(
+    cfg: SimulationConfig, p: PersonConfig, spont_rate: NDArray[np.float64], t: NDArray[np.float64]
+) -> list[dict[str, Any]]:
+    """Breathing segments of one person with their RSA amplitude."""
+    paced = sorted(
+        (s for s in cfg.pacing if s.followers is None or p.role in s.followers),
+        key=lambda s: s.start_s,
+    )
+    out: list[dict[str, Any]] = []
+    edge = 0.0
+
+    def spontaneous(a: float, b: float) -> None:
+        if b <= a:
+            return
+        sel = (t >= a) & (t < b)
+        rate = float(np.mean(spont_rate[sel])) if sel.any() else p.breathing_rate_bpm
+        amp = rsa_amplitude_ms(rate, resonance_bpm=p.resonance_bpm, hrv_scale=p.hrv_scale)
+        out.append(
+            {
+                "start_s": float(a),
+                "end_s": float(b),
+                "breathing": "spontaneous",
+                "breathing_rate_bpm": round(rate, 3),
+                "rsa_amplitude_ms": round(amp, 3),
+                "rsa_peak_to_trough_ms": round(2 * amp, 3),
+            }
+        )
+
+    for s in paced:
+        spontaneous(edge, s.start_s)
+        amp = rsa_amplitude_ms(s.rate_bpm, resonance_bpm=p.resonance_bpm, hrv_scale=p.hrv_scale)
+        out.append(
+            {
+                "start_s": float(s.start_s),
+                "end_s": float(s.end_s),
+                "breathing": "paced",
+                "breathing_rate_bpm": float(s.rate_bpm),
+                "rsa_amplitude_ms": round(amp, 3),
+                "rsa_peak_to_trough_ms": round(2 * amp, 3),
+                "steady_from_s": float(s.start_s + s.transition_s),
+                "rsa_phase": "RR shortest at the end of each inhalation (pacer phase 0.5)",
+            }
+        )
+        edge = s.end_s
+    spontaneous(edge, cfg.duration_s)
+    return out
