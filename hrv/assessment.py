@@ -5,7 +5,7 @@ Protocol (Lehrer, Vaschillo & Vaschillo, Appl Psychophysiol Biofeedback 25:177-1
 doi:10.1023/A:1009554825745): about 2 minutes each at 6.5, 6.0, 5.5, 5.0 and 4.5 breaths/min
 with a pacer. Shaffer & Meehan (Front Neurosci 14:570400, 2020, doi:10.3389/fnins.2020.570400)
 list the criteria practitioners read from such a run; this module measures four of them per
-step and lets them vote.
+step and lets three of them vote (phase is shown only; see below).
 
 Per step (``AssessmentStep``), over the step minus its first ``settle_s`` seconds (breathing
 takes a few breaths to settle on a new rate; the same 15 s the ``analyze`` RSA leaves out):
@@ -48,13 +48,20 @@ takes a few breaths to settle on a new rate; the same 15 s the ``analyze`` RSA l
 
 The suggestion
 --------------
-Each of four criteria names its best step among the followed steps: the largest RSA amplitude,
-the largest peak-to-trough heart rate, the largest LF peak power, and the phase closest to 0
-degrees. The step named by most criteria is suggested; a tie goes to the larger RSA amplitude
-(the sine fit uses every beat, so it is the least noisy of the four). The reason says which
-criteria agreed, what the others named, and how close the runner-up (the next step by the same
-ordering) came on RSA amplitude. With fewer than two followed steps there is no comparison and
-no suggestion.
+Three criteria each name their best step among the followed steps: the largest RSA amplitude,
+the largest peak-to-trough heart rate and the largest LF peak power. The step named by most
+criteria is suggested; a tie goes to the larger RSA amplitude (the sine fit uses every beat, so
+it is the least noisy of the three). The reason says which criteria agreed, what the others
+named, and how close the runner-up (the next step by the same ordering) came on RSA amplitude.
+With fewer than two followed steps there is no comparison and no suggestion.
+
+**Phase is shown, not counted.** Lehrer's protocol reads phase between heart rate and a
+measured breathing signal. Here the only breathing reference is the on-screen pacer, and the
+beat times carry delays that do not depend on the person's resonance: a strap's beats are timed
+on arrival (up to about a second late, :mod:`biofeedback.beats`), and people breathe a little
+behind a pacer. One second is 27-39 degrees at 4.5-6.5 breaths/min, more than the phase moves
+from one step to the next near the resonance, so "closest to 0 degrees" would point at the
+wrong step. The reason names the step with the phase closest to 0 for the practitioner to weigh.
 
 Short or bad steps never raise: under :data:`MIN_STEP_BEATS` beats or under half a breath
 cycle after the settling time give ``nan`` fields and ``followed`` ``nan``; such steps are
@@ -96,12 +103,11 @@ SETTLE_S = 15.0
 #: Fewest beats a step needs (after settling) to be measured.
 MIN_STEP_BEATS = 20
 
-#: The criteria, in the order they are reported: key, words for the reason.
+#: The voting criteria, in the order they are reported: key, words for the reason.
 CRITERIA: tuple[tuple[str, str], ...] = (
     ("rsa_amplitude_ms", "largest RSA amplitude"),
     ("peak_to_trough_bpm", "largest peak-to-trough heart rate"),
     ("lf_peak_ms2", "largest LF peak power"),
-    ("phase_deg", "heart rate closest in phase with the breath"),
 )
 
 
@@ -158,7 +164,8 @@ class AssessmentResult:
     runner_up_bpm : float
         The next step by the same ordering; ``nan`` when there is none.
     criteria : dict
-        Criterion key -> the rate (breaths/min) it named.
+        Criterion key -> the rate (breaths/min) it named; ``phase_deg`` (not voting) names the
+        step with the phase closest to 0.
     reason : str
         The reasoning in plain words.
     """
@@ -311,13 +318,10 @@ def suggest_rate(
     win, second = usable[order[0]], usable[order[1]]
     words = dict(CRITERIA)
     agreed = votes[order[0]]
+    # The winner has at least one vote: the amplitude criterion always names a usable step.
     parts = [
         f"{win.rate_bpm:g} breaths/min: "
-        + (
-            ", ".join(f"{words[k]} ({_fmt_value(win, k)})" for k in agreed)
-            if agreed
-            else "no criterion named it alone; it has the largest RSA amplitude among the tied"
-        )
+        + ", ".join(f"{words[k]} ({_fmt_value(win, k)})" for k in agreed)
         + f" ({len(agreed)} of {len(criteria)} criteria)"
     ]
     others = [
@@ -327,6 +331,15 @@ def suggest_rate(
     ]
     if others:
         parts.append("elsewhere: " + ", ".join(others))
+    phases = [_score(s, "phase_deg") for s in usable]
+    if max(phases) > -math.inf:
+        near = usable[int(np.argmax(phases))]
+        criteria["phase_deg"] = near.rate_bpm
+        parts.append(
+            f"heart rate closest in phase with the pacer at {near.rate_bpm:g}/min "
+            f"({_fmt_value(near, 'phase_deg')}; shown, not counted: strap and breathing delays "
+            "shift it)"
+        )
     gap = 100.0 * (1.0 - second.rsa_amplitude_ms / win.rsa_amplitude_ms)
     parts.append(
         f"runner-up {second.rate_bpm:g} breaths/min with RSA amplitude "

@@ -107,10 +107,11 @@ def test_all_criteria_agree_on_the_resonant_step(seed: int) -> None:
     res = assess(tb, rr, steps)
     assert res.suggested_bpm == 5.5
     assert res.runner_up_bpm == 5.0  # the next largest amplitude (80 ms)
+    # Phase is reported (closest to 0 at 5.5 here) but does not vote.
     assert res.criteria == dict.fromkeys(
         ("rsa_amplitude_ms", "peak_to_trough_bpm", "lf_peak_ms2", "phase_deg"), 5.5
     )
-    assert "4 of 4 criteria" in res.reason and "runner-up 5 breaths/min" in res.reason
+    assert "3 of 3 criteria" in res.reason and "runner-up 5 breaths/min" in res.reason
     got = [s.rsa_amplitude_ms for s in res.steps]
     assert got == pytest.approx(amps, rel=0.06)
 
@@ -135,18 +136,30 @@ def _step(rate: float, amp: float, ptt: float, lf: float, phase: float, followed
     return StepResult(rate, 0.0, 120.0, 120, amp, ptt, lf, phase, followed)
 
 
-def test_vote_tie_goes_to_the_larger_amplitude_and_reason_names_both() -> None:
+def test_vote_majority_then_amplitude_and_phase_does_not_vote() -> None:
     steps = [
         _step(6.0, 90.0, 15.0, 4000.0, 30.0),  # amplitude, LF peak
-        _step(5.5, 85.0, 16.0, 3500.0, 3.0),  # peak-to-trough, phase
+        _step(5.5, 85.0, 16.0, 3500.0, 3.0),  # peak-to-trough; phase closest to 0
         _step(5.0, 70.0, 12.0, 2500.0, 40.0),
     ]
     suggested, runner_up, criteria, reason = suggest_rate(steps)
     assert (suggested, runner_up) == (6.0, 5.5)
     assert criteria["phase_deg"] == 5.5 and criteria["rsa_amplitude_ms"] == 6.0
-    assert "2 of 4 criteria" in reason
-    assert "closest in phase with the breath at 5.5/min (+3°)" in reason
+    assert "(2 of 3 criteria)" in reason
+    assert "largest peak-to-trough heart rate at 5.5/min (16.0 beats/min)" in reason
+    assert "closest in phase with the pacer at 5.5/min (+3°; shown, not counted" in reason
     assert "(6 % lower)" in reason  # 85 vs 90 ms
+
+
+def test_three_way_split_goes_to_the_larger_amplitude() -> None:
+    steps = [
+        _step(6.0, 80.0, 17.0, 3000.0, 0.0),  # peak-to-trough
+        _step(5.5, 90.0, 15.0, 3500.0, 20.0),  # amplitude
+        _step(5.0, 85.0, 14.0, 4200.0, 40.0),  # LF peak
+    ]
+    suggested, runner_up, _criteria, reason = suggest_rate(steps)
+    assert (suggested, runner_up) == (5.5, 5.0)
+    assert "(1 of 3 criteria)" in reason
 
 
 def test_no_suggestion_without_two_followed_steps() -> None:
