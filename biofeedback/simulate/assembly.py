@@ -109,9 +109,10 @@ def simulate_session(config: SimulationConfig) -> Simulation:
         due, ``delay_s``) and ``timing_offsets``: per connected stretch, ``connected_s`` (its
         start: 0 or a drop-out's end; it holds the beats after that time), ``from_s`` (arrival
         of its first beats) and ``offset_s`` (receiver beat time minus true beat time).
-        Paced segments also give ``rsa_phase_deg`` (heart-rate peak against the lung-volume
-        peak, degrees; negative: later). An assessment adds ``assessment``: ``rates_bpm`` (the
-        steps) and ``largest_response_bpm`` per role (the step rate with the largest RSA).
+        With a ``baroreflex_share``, paced segments also give ``rsa_phase_deg`` (heart-rate
+        peak against the lung-volume peak, degrees; negative: later). An assessment adds
+        ``assessment``: ``rates_bpm`` (the steps) and ``largest_response_bpm`` per role (the
+        step rate with the largest RSA).
 
     Raises
     ------
@@ -264,12 +265,12 @@ def _segments(
                 "rsa_amplitude_ms": round(amp, 3),
                 "rsa_peak_to_trough_ms": round(2 * amp, 3),
                 "steady_from_s": float(s.start_s + s.transition_s),
-                "rsa_phase": "RR shortest at the end of each inhalation (pacer phase 0.5)"
-                if not h.imag
-                else "RR shortest rsa_phase_deg after the end of each inhalation",
-                "rsa_phase_deg": round(float(np.degrees(np.angle(h))), 3),
+                "rsa_phase": "RR shortest at the end of each inhalation (pacer phase 0.5)",
             }
         )
+        if p.baroreflex_share:
+            out[-1]["rsa_phase"] = "RR shortest rsa_phase_deg after the end of each inhalation"
+            out[-1]["rsa_phase_deg"] = round(float(np.degrees(np.angle(h))), 3)
         edge = s.end_s
     spontaneous(edge, cfg.duration_s)
     return out

@@ -179,8 +179,19 @@ class SimulationConfig:
         return tuple(p.role for p in self.people)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (tuples become lists)."""
-        return jsonable(dataclasses.asdict(self))
+        """JSON-serialisable form (tuples become lists).
+
+        The assessment fields are left out while they are off (``assessment`` false, a
+        person's ``baroreflex_share`` 0), so sessions simulated without them keep the stored
+        settings they had before these options existed (the sample files compare equal).
+        """
+        d = jsonable(dataclasses.asdict(self))
+        if not self.assessment:
+            del d["assessment"]
+        for person in d["people"]:
+            if not person["baroreflex_share"]:
+                del person["baroreflex_share"], person["baroreflex_width_bpm"]
+        return d
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad field."""
