@@ -77,6 +77,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--step-s", type=float, default=120.0, help="assessment step length, s (120)")
     p.add_argument("--rest-s", type=float, default=30.0, help="rest between steps, s (default 30)")
     p.add_argument("--overwrite", action="store_true", help="replace any existing file")
+    p.add_argument(
+        "--series",
+        type=int,
+        metavar="N",
+        help="write N sessions of one --label, a week apart, into the folder --out: a resting "
+        "baseline then the pacer at 6/min, the client's (or --solo person's) resting RMSSD "
+        "changing by --drift-rmssd-ms per session; the truth is in each file's metadata",
+    )
+    p.add_argument("--label", help="session label of a --series (e.g. a client code)")
+    p.add_argument(
+        "--drift-rmssd-ms",
+        type=float,
+        default=0.0,
+        help="change of resting RMSSD per session in a --series, ms (default 0)",
+    )
     p.set_defaults(func=run)
 
 
@@ -220,6 +235,8 @@ def _assessment_config(args: argparse.Namespace, finite) -> SimulationConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "series", None) is not None:
+        return _run_series(args)
     config = build_config(args)
     out: Path = args.out
     overwrite = bool(args.overwrite)
@@ -240,4 +257,35 @@ def run(args: argparse.Namespace) -> int:
     stats = record_to_file(source, out, overwrite=overwrite)
     beats = ", ".join(f"{r} {stats.beats.get(r, 0)} beats" for r in source.roles)
     print(f"wrote {out}: {beats}, {stats.last_t_s:.1f} s")
+    return 0
+
+
+def _run_series(args: argparse.Namespace) -> int:
+    """``--series N``: sessions of one label with a known drift (see ``simulate.series``)."""
+    from biofeedback.simulate.series import simulate_series
+
+    if not 1 <= args.series <= 100:
+        raise UserError(f"--series must be between 1 and 100 sessions, not {args.series}")
+    if not args.label or "/" in args.label or args.label.startswith("."):
+        raise UserError("--series needs a --label (a client code; no '/' and not starting '.')")
+    if args.pace_bpm or args.coupling or args.ectopic_per_min:
+        raise UserError("--series uses its own layout; leave out --pace-bpm, --coupling, --ectopic")
+    if not math.isfinite(args.drift_rmssd_ms) or not math.isfinite(args.minutes):
+        raise UserError("--drift-rmssd-ms and --minutes must be finite numbers")
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"{args.out}: is a file; --series writes into a folder")
+    try:
+        paths = simulate_series(
+            args.out,
+            n=args.series,
+            label=args.label,
+            drift_rmssd_ms=args.drift_rmssd_ms,
+            minutes=args.minutes,
+            seed=args.seed,
+            solo=args.solo,
+            overwrite=args.overwrite,
+        )
+    except ValueError as exc:
+        raise UserError(f"--series: {exc}") from exc
+    print(f"wrote {len(paths)} sessions labelled {args.label!r} into {args.out}")
     return 0
