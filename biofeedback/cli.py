@@ -30,6 +30,8 @@ COMMANDS = (
     "analyze",
     "export",
     "report",
+    "sessions",
+    "trends",
     "recover",
 )
 
