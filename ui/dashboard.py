@@ -45,7 +45,6 @@ from hrv.pacer import (
     RATE_RANGE_BPM,
     PacerSettings,
     PacerTimeline,
-    event_data,
 )
 from ui.breath_tone import BreathTone
 from ui.events_list import EventsList
@@ -89,7 +88,7 @@ class Dashboard(QMainWindow):
     ----------
     controller : object
         ``snapshot()``, ``events_since(cursor)``, ``session_time()``,
-        ``add_event(kind, data)`` (pacer changes with all their settings), ``add_marker(text)``.
+        ``set_pacer(settings or None)``, ``add_marker(text)``.
     roles : sequence of str
         The people, in the order the source lists them (``therapist`` and ``client``, or one).
     title : str
@@ -327,9 +326,9 @@ class Dashboard(QMainWindow):
         return self.timeline.settings_at(self.clock()) is not None
 
     def _send_pacer(self, settings: PacerSettings | None) -> None:
-        """Record a pacer change with all its settings (:func:`hrv.pacer.event_data`)."""
+        """Record a pacer change with all its settings (the controller's ``set_pacer``)."""
         try:
-            self.controller.add_event("pacer", event_data(settings))
+            self.controller.set_pacer(settings)
         except (ValueError, RuntimeError) as exc:
             self.show_message(f"pacer not changed: {exc}")
 
