@@ -33,6 +33,7 @@ COMMANDS = (
     "report",
     "sessions",
     "trends",
+    "recover",
 )
 
 
