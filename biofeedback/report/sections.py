@@ -34,20 +34,32 @@ from biofeedback.report.parts import (
 from biofeedback.report.style import CSS, ROLE_STYLE
 from biofeedback.report.svg import Mark, Series, time_chart
 
-__all__ = ["render"]
+__all__ = ["LONG_S", "render"]
+
+#: Sessions longer than this (s) plot heart rate as 60 s means and add a running mean to the
+#: synchrony line, so a plot of hours still reads.
+LONG_S = 1800.0
 
 
 def _header(r: ReportData) -> str:
     label = r.data.meta.get("label")
     title = "Session report" + (f": {escape(str(label))}" if label else "")
+    if len(r.data.series) > 1:
+        what = (
+            "what two heart-rate signals did during one session: how fast the hearts beat, how "
+            "much the beat-to-beat intervals varied, and how the two heart rates moved together"
+        )
+    else:
+        what = (
+            "what one heart-rate signal did during one session: how fast the heart beat, how "
+            "much the beat-to-beat intervals varied, and how they followed the breathing"
+        )
     return (
         f"<header><h1>{title}</h1>"
         '<div class="reflective" id="reflective"><strong>A reflective aid, not a diagnosis</strong>'
-        "This report describes what two heart-rate signals did during one session: how fast the "
-        "hearts beat, how much the beat-to-beat intervals varied, and how the two heart rates "
-        "moved together. It says nothing about what a person has, feels or should do, and more "
-        "or less of any number here is not better or worse in itself. Use it to reflect on the "
-        "session together.</div></header>"
+        f"This report describes {what}. It says nothing about what a person has, feels or "
+        "should do, and more or less of any number here is not better or worse in itself. Use "
+        "it to reflect on the session together.</div></header>"
     )
 
 
@@ -146,10 +158,11 @@ def _people(r: ReportData) -> str:
             out.append(Series(getattr(tl, attr_t), getattr(tl, attr_y), words, color, dash))
         return out
 
+    long = r.t_end_s > LONG_S
     hr = time_chart(
-        series("beat_t_s", "hr_bpm"),
+        series("win_t_s", "hr_win_bpm") if long else series("beat_t_s", "hr_bpm"),
         t_range=t_range,
-        y_label="heart rate (beats/min)",
+        y_label="heart rate (beats/min, mean of last 60 s)" if long else "heart rate (beats/min)",
         title="Heart rate over the session",
         spans=spans,
         marks=marks,
@@ -181,8 +194,14 @@ def _people(r: ReportData) -> str:
         "<section id='people'><h2>Heart rate, RMSSD and RSA</h2>"
         + table
         + note
-        + f"<figure>{hr}<figcaption>Heart rate beat by beat (after correcting irregular "
-        "intervals). Shaded: pacer on, resting baseline, strap gaps (no line is drawn across a "
+        + f"<figure>{hr}<figcaption>"
+        + (
+            "Heart rate, the mean of the last 60 s at each point (a long session: beat by "
+            "beat it would fill the plot). "
+            if long
+            else "Heart rate beat by beat (after correcting irregular intervals). "
+        )
+        + "Shaded: pacer on, resting baseline, strap gaps (no line is drawn across a "
         "gap). Dashed lines: markers (M) and the start of heart-rate rises (E, see the "
         "co-regulation section).</figcaption></figure>"
         f"<figure>{rmssd}<figcaption>RMSSD, the short-term beat-to-beat variation, over the "

@@ -181,3 +181,13 @@ def test_progress_is_reported_in_order_up_to_done():
     fracs = [f for _, f in seen]
     assert fracs == sorted(fracs) and fracs[0] == 0.0 and seen[-1] == ("done", 1.0)
     assert any("synchrony" in w for w, _ in seen) and len(seen) > 6
+
+
+def test_running_mean_by_hand():
+    from biofeedback.report.dyad_sections import _running_mean
+
+    t = np.arange(6, dtype=float) * 10.0
+    y = np.array([0.0, 1.0, np.nan, 1.0, 0.0, 1.0])
+    # +-10 s around each point: (0,1) (0,1,-) (1,-,1) (-,1,0) (1,0,1) (0,1)
+    want = [0.5, 0.5, 1.0, 0.5, 2 / 3, 0.5]
+    assert _running_mean(t, y, 20.0) == pytest.approx(want)
