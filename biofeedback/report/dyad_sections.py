@@ -55,9 +55,12 @@ def _running_mean(t: np.ndarray, y: np.ndarray, span_s: float) -> np.ndarray:
 
 def sync_section(r: ReportData) -> str:
     s = r.result.get("synchrony")
-    head = "<section id='synchrony'><h2>How the two heart rates moved together</h2>"
     if s is None or r.sync is None:
-        return head + "<p>One person in this session: there is no synchrony to show.</p></section>"
+        return (
+            "<section id='synchrony'><h2>Synchrony</h2>"
+            "<p>One person in this session: there is no synchrony to show.</p></section>"
+        )
+    head = "<section id='synchrony'><h2>How the two heart rates moved together</h2>"
     st = r.sync
     strength = np.where(st.pacer_driven, np.nan, st.strength)
     paced_line = np.where(st.pacer_driven, st.strength, np.nan)
