@@ -220,3 +220,30 @@ def test_running_mean_by_hand():
     # +-10 s around each point: (0,1) (0,1,-) (1,-,1) (-,1,0) (1,0,1) (0,1)
     want = [0.5, 0.5, 1.0, 0.5, 2 / 3, 0.5]
     assert _running_mean(t, y, 20.0) == pytest.approx(want)
+
+
+def test_coregulation_episodes_are_shown_as_the_contract_gives_them():
+    """The episodes table follows design.md's ``coregulation`` contract (null settle included)."""
+    import dataclasses
+
+    from biofeedback.report.build import collect
+    from biofeedback.report.sections import render
+
+    base = collect(str(SAMPLE))
+    episodes = [
+        {"person": "client", "start_s": 150.0, "peak_s": 180.0, "end_s": 245.0,
+         "rise_bpm": 18.4, "settle_s": 95.0, "other": "steady",
+         "summary": "The client's heart rate rose by 18 beats/min at 2:30 and settled within 95 s; "
+                    "the therapist's stayed steady meanwhile."},
+        {"person": "therapist", "start_s": 400.0, "peak_s": 420.0, "end_s": None,
+         "rise_bpm": 11.0, "settle_s": None, "other": "rose", "summary": "x"},
+    ]  # fmt: skip
+    result = {**base.result, "coregulation": {"reference": "rolling", "episodes": episodes}}
+    text = render(dataclasses.replace(base, result=result))
+    keys = _check_numbers(text, result)
+    assert {"coregulation.episodes.0.rise_bpm", "coregulation.episodes.0.settle_s"} <= keys
+    assert "did not settle in the record" in text
+    assert "settled within 95 s" in text.replace("&#x27;", "'")
+    assert ">E1<" in text and ">E2<" in text  # numbered in the table and on the heart-rate plot
+    empty = {**base.result, "coregulation": {"reference": "baseline", "episodes": []}}
+    assert "No clear heart-rate rise" in render(dataclasses.replace(base, result=empty))
