@@ -86,9 +86,9 @@ def test_wheel_installs_and_runs_the_demo_outside_the_checkout(tmp_path: Path) -
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
     # The test environment's pip installs into the new environment (pip >= 22.3 --python).
+    pip = [sys.executable, "-m", "pip", "--python", str(py), "install", "--quiet", "--no-compile"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(py), "install", "--quiet", "--no-compile"]
-        + [f"{wheel}[ui,ble]"],
+        [*pip, f"{wheel}[ui,ble]"],
         check=True,
         capture_output=True,
         env=env,
