@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from biofeedback.beats import Beat, Event, EventKind
+from biofeedback.assessment import assessment_of
+from biofeedback.beats import MAX_RR_MS, MIN_RR_MS, Beat, Event, EventKind
 from biofeedback.dyad_synchrony import clock_text, dyad_trend_notes, synchrony_of
 from biofeedback.errors import UserError
 from biofeedback.sources.replay import iter_session
@@ -378,12 +379,35 @@ def detect_artifacts(s: RoleSeries) -> ArtifactResult | None:
     return correct_artifacts(s.rr_ms, s.t_s) if s.rr_ms.size else None
 
 
+def check_intervals(data: SessionInput) -> None:
+    """Refuse intervals that are not heartbeat intervals (outside ``MIN_RR_MS``-``MAX_RR_MS``).
+
+    The decoder never makes such beats from a strap; an RR file or a caller's arrays could
+    hold them, and one ``1e12`` ms value would stretch every resampled series over 30 years.
+
+    Raises
+    ------
+    UserError
+        Naming the input, the person, the interval's position and value.
+    """
+    for role, s in data.series.items():
+        bad = np.flatnonzero(~((s.rr_ms >= MIN_RR_MS) & (s.rr_ms <= MAX_RR_MS)))
+        if bad.size:
+            j = int(bad[0])
+            more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+            raise UserError(
+                f"{data.source}: {role}'s interval {j + 1} is {s.rr_ms[j]:g} ms{more}, outside "
+                f"{MIN_RR_MS:g}-{MAX_RR_MS:g} ms: not a heartbeat interval"
+            )
+
+
 def analyze(
     data: SessionInput, *, correction: str = "auto", pace_bpm: float | None = None
 ) -> dict[str, Any]:
-    """The whole ``analyze --json`` object."""
+    """The whole ``analyze --json`` object (:func:`check_intervals` first)."""
     if correction not in ("auto", "none"):
         raise UserError(f"--artifact-correction must be auto or none, not {correction!r}")
+    check_intervals(data)
     found = {role: detect_artifacts(s) for role, s in data.series.items()}
     result: dict[str, Any] = {
         "source": data.source,
@@ -402,6 +426,7 @@ def analyze(
         sync = synchrony_of(data, found=found, pace_bpm=pace_bpm)
         result["synchrony"] = _clean(sync)
         result["synchrony"]["notes"] = dyad_trend_notes(result["participants"])
+    result["assessment"] = _clean(assessment_of(data, found))
     if data.meta.get("files") is not None:
         result["input"] = _clean(
             {k: data.meta.get(k) for k in ("files", "notes", "clock_start_s", "trimmed_s")}
