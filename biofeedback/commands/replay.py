@@ -91,16 +91,16 @@ def play(
     controller = SessionController(source, record_to=record_to)
     for fn in listeners:
         controller.add_listener(fn)
-    controller.start()
-    if window is not None:
-        interrupted = window(controller)
-    elif quiet:
-        interrupted = run_until_done(controller)
-    else:
-        from biofeedback.terminal import TerminalView
-
-        with TerminalView(controller, title=title, clock=controller.session_time):
+    with controller:  # stopped (and the file closed) however this block is left
+        if window is not None:
+            interrupted = window(controller)
+        elif quiet:
             interrupted = run_until_done(controller)
+        else:
+            from biofeedback.terminal import TerminalView
+
+            with TerminalView(controller, title=title, clock=controller.session_time):
+                interrupted = run_until_done(controller)
     if controller.error is not None:
         raise controller.error
     return controller, interrupted
