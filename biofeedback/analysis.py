@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from biofeedback.beats import Beat, Event, EventKind
 from biofeedback.errors import UserError
-from biofeedback.rrfiles import read_rr_file
 from biofeedback.sources.replay import iter_session
 from hrv.artifacts import ArtifactResult, correct_artifacts
 from hrv.rsa import (
@@ -153,34 +152,36 @@ def _series_from_session(path: str) -> SessionInput:
     return SessionInput(path, series, tuple(events), meta)
 
 
-def _series_from_rr(path: str, role: str) -> RoleSeries:
-    s = read_rr_file(path)
-    return RoleSeries(role, s.t_s, s.rr_ms)
-
-
 def load_input(
-    inputs: list[str], therapist: str | None = None, client: str | None = None
+    inputs: list[str],
+    therapist: str | None = None,
+    client: str | None = None,
+    *,
+    fmt: str | None = None,
+    role: str | None = None,
+    client_offset_s: float = 0.0,
 ) -> SessionInput:
     """Read what ``analyze`` was given.
 
-    One session file; or one RR file (role ``solo``); or ``--therapist A --client B`` RR files
-    (a dyad; either alone is analysed under its role).
+    One session file; or one RR file of any supported format (role ``solo``, or both people of
+    a file that holds a therapist and a client); or ``--therapist A --client B`` RR files (a
+    dyad; either alone is analysed under its role). RR files are aligned by their clock times
+    when both have them (:mod:`biofeedback.rrinput`).
 
     Raises
     ------
     UserError, SessionFileError, RRFileError
         Bad combinations, missing or unreadable files (the message names the file).
     """
+    from biofeedback.rrinput import load_rr_input
+
     if (therapist or client) and inputs:
         raise UserError("give either INPUT or --therapist/--client RR files, not both")
     if therapist or client:
-        series = {}
-        for role, p in (("therapist", therapist), ("client", client)):
-            if p:
-                if _is_session(Path(p)):
-                    raise UserError(f"{p}: --{role} takes an RR file; give a session file as INPUT")
-                series[role] = _series_from_rr(p, role)
-        return SessionInput(" + ".join(str(x) for x in (therapist, client) if x), series)
+        for r, p in (("therapist", therapist), ("client", client)):
+            if p and _is_session(Path(p)):
+                raise UserError(f"{p}: --{r} takes an RR file; give a session file as INPUT")
+        return load_rr_input([], therapist, client, fmt=fmt, client_offset_s=client_offset_s)
     if not inputs:
         raise UserError(
             "nothing to analyse: give a session file, an RR file, or --therapist A --client B"
@@ -191,8 +192,16 @@ def load_input(
         )
     path = inputs[0]
     if _is_session(Path(path)):
-        return _series_from_session(path)
-    return SessionInput(path, {"solo": _series_from_rr(path, "solo")})
+        if client_offset_s:
+            raise UserError("--client-offset-s is for RR files; a session file has one clock")
+        data = _series_from_session(path)
+        if role is not None:
+            if role not in data.series:
+                have = ", ".join(data.series)
+                raise UserError(f"{path}: no participant {role!r} (has {have})")
+            data = replace(data, series={role: data.series[role]})
+        return data
+    return load_rr_input([path], None, None, fmt=fmt, role=role, client_offset_s=client_offset_s)
 
 
 def _clean(v: Any) -> Any:
@@ -488,4 +497,8 @@ def analyze(
     }
     if {"therapist", "client"} <= set(data.series):
         result["synchrony"] = _clean(synchrony_of(data, found=found))
+    if data.meta.get("files") is not None:
+        result["input"] = _clean(
+            {k: data.meta.get(k) for k in ("files", "notes", "clock_start_s", "trimmed_s")}
+        )
     return result

@@ -23,6 +23,11 @@ ROWS = [
     ("HF (ms²)", "hf_ms2", "{:.0f}"),
     ("LF/HF", "lf_hf", "{:.2f}"),
     ("artifacts (% of beats)", "artifacts.pct", "{:.1f}"),
+    ("  ectopic", "artifacts.ectopic", "{:d}"),
+    ("  missed", "artifacts.missed", "{:d}"),
+    ("  extra", "artifacts.extra", "{:d}"),
+    ("  long or short", "artifacts.long_short", "{:d}"),
+    ("  out of range", "artifacts.out_of_range", "{:d}"),
     ("RSA amplitude (ms)", "rsa.amplitude_ms", "{:.1f}"),
     ("RSA peak-to-trough (beats/min)", "rsa.peak_to_trough_bpm", "{:.1f}"),
     ("RSA phase vs pacer (deg)", "rsa.phase_deg", "{:.0f}"),
@@ -62,13 +67,65 @@ def format_table(result: dict[str, Any]) -> str:
     with console.capture() as cap:
         console.print(t)
         sync = result.get("synchrony")
+        if sync is not None:
+            console.print(_sync_table(sync))
         if sync is not None and sync.get("summary"):
             console.print("[bold]How the two heart rates moved together[/bold]")
             console.print(f"whole session: {sync['summary']}")
             for st in sync.get("stretches") or []:
                 pacer = f", pacer {st['pacer_bpm']:g}/min" if st.get("pacer_bpm") else ""
                 console.print(f"{st['start_s']:.0f}-{st['end_s']:.0f} s{pacer}: {st['summary']}")
+        for line in _input_lines(result.get("input")):
+            console.print(line, highlight=False)
     return cap.get()
+
+
+#: The synchrony numbers of the table: label, contract key, format.
+SYNC_ROWS = [
+    ("mean windowed correlation (Fisher z)", "z_mean", "{:.3f}"),
+    ("effect size against chance", "effect_size", "{:.2f}"),
+    ("p (segment shuffling)", "p_value", "{:.3f}"),
+    ("surrogates", "n_surrogates", "{:d}"),
+    ("in-phase z", "in_phase_z", "{:.3f}"),
+    ("anti-phase z", "anti_phase_z", "{:.3f}"),
+    ("lag of the strongest link (s, + client first)", "peak_lag_s", "{:+.1f}"),
+    ("who tended to change first", "leader", "{}"),
+    ("both following the pacer", "pacer_driven", "{}"),
+]
+
+
+def _sync_table(sync: dict[str, Any]):
+    from rich.table import Table
+
+    t = Table(title="Synchrony (a reflective aid, not a diagnosis)", title_justify="left")
+    t.add_column("measure")
+    t.add_column("whole session", justify="right")
+    stretches = sync.get("stretches") or []
+    for st in stretches:
+        t.add_column(f"{st['start_s']:.0f}-{st['end_s']:.0f} s", justify="right")
+    for label, key, fmt in SYNC_ROWS:
+        values = [sync.get(key), *(st.get(key) for st in stretches)]
+        t.add_row(label, *(_fmt(_yes_no(v), fmt) for v in values))
+    return t
+
+
+def _yes_no(v: Any) -> Any:
+    return ("yes" if v else "no") if isinstance(v, bool) else v
+
+
+def _input_lines(info: dict[str, Any] | None) -> list[str]:
+    """What the readers found in RR files: format, unit, gaps, left-out values, alignment."""
+    if not info:
+        return []
+    out = []
+    for role, f in (info.get("files") or {}).items():
+        parts = [f"{role}: {f.get('format')} file, values in {f.get('unit')}"]
+        if f.get("n_gaps"):
+            parts.append(f"{f['n_gaps']} recording gap(s)")
+        out.append(", ".join(parts))
+        out += [f"  {n}" for n in f.get("notes") or []]
+    out += list(info.get("notes") or [])
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,7 +133,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.pace_bpm is not None and not (1.0 <= args.pace_bpm <= 30.0):
         raise UserError(f"--pace-bpm must be between 1 and 30 breaths/min, not {args.pace_bpm}")
-    data = load_input(args.inputs, args.therapist, args.client)
+    from biofeedback.rrinput import trim
+
+    data = load_input(
+        args.inputs,
+        args.therapist,
+        args.client,
+        fmt=args.format,
+        role=args.role,
+        client_offset_s=args.client_offset_s,
+    )
+    data = trim(data, args.start, args.end)
     result = analyze(data, correction=args.artifact_correction, pace_bpm=args.pace_bpm)
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
@@ -108,4 +175,39 @@ def register(sub) -> None:
         metavar="B",
         help="pacer rate in breaths/min (default: from the session's pacer events)",
     )
+    from biofeedback.formats import FORMATS
+
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="read RR files as this format instead of deciding by content",
+    )
+    p.add_argument(
+        "--role", help="analyse only this person of a file that holds several (therapist, client)"
+    )
+    p.add_argument(
+        "--client-offset-s",
+        type=_finite,
+        default=0.0,
+        metavar="S",
+        help="shift the client's beats by S seconds (positive: later), for RR files that did "
+        "not start together and have no clock times",
+    )
+    p.add_argument(
+        "--start",
+        metavar="WHEN",
+        help="analyse from here: seconds from the start, or a clock time (14:05:30) for "
+        "inputs with clock times",
+    )
+    p.add_argument("--end", metavar="WHEN", help="analyse up to here (like --start)")
     p.set_defaults(func=run)
+
+
+def _finite(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v) or abs(v) > 86400 * 7:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds within a week: {text!r}")
+    return v
