@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback.beats import Beat, Event, EventKind
+from biofeedback.coregulation import coregulation_of
 from biofeedback.errors import UserError
 from biofeedback.sources.replay import iter_session
 from hrv.artifacts import ArtifactResult, correct_artifacts
@@ -497,6 +498,7 @@ def analyze(
     }
     if {"therapist", "client"} <= set(data.series):
         result["synchrony"] = _clean(synchrony_of(data, found=found))
+    result["coregulation"] = _clean(coregulation_of(data, found))
     if data.meta.get("files") is not None:
         result["input"] = _clean(
             {k: data.meta.get(k) for k in ("files", "notes", "clock_start_s", "trimmed_s")}

@@ -52,6 +52,19 @@ def _fmt(v: Any, fmt: str) -> str:
         return str(v)
 
 
+def _coregulation_lines(coreg: dict[str, Any] | None) -> list[str]:
+    """Heart-rate rises and their settling, beside "a reflective aid, not a diagnosis"."""
+    from biofeedback.coregulation import NOT_A_DIAGNOSIS
+
+    if coreg is None:
+        return []
+    ref = "the resting baseline" if coreg.get("reference") == "baseline" else "a rolling reference"
+    lines = [f"Heart-rate rises and settling ({NOT_A_DIAGNOSIS}; against {ref}):"]
+    episodes = coreg.get("episodes") or []
+    lines += [f"  {e['summary']}" for e in episodes] or ["  no clear rise above the reference"]
+    return lines
+
+
 def format_table(result: dict[str, Any]) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -75,6 +88,8 @@ def format_table(result: dict[str, Any]) -> str:
             for st in sync.get("stretches") or []:
                 pacer = f", pacer {st['pacer_bpm']:g}/min" if st.get("pacer_bpm") else ""
                 console.print(f"{st['start_s']:.0f}-{st['end_s']:.0f} s{pacer}: {st['summary']}")
+        for line in _coregulation_lines(result.get("coregulation")):
+            console.print(line, highlight=False)
         for line in _input_lines(result.get("input")):
             console.print(line, highlight=False)
     return cap.get()

@@ -150,16 +150,16 @@ def episode_truth(
 
     ``start_s``, ``rise_bpm``, ``rise_s`` and ``settle_tau_s`` are as configured. ``peak_s``,
     ``end_s`` and ``settle_s`` apply the episode definition of :mod:`hrv.episodes` (default
-    :class:`~hrv.episodes.EpisodeParams`) to the person's *slow* heart rate, the model's heart
-    rate before breathing, Mayer waves and beat jitter are added (``slow_hr_bpm`` on the grid
-    ``t``), at 1 s steps with the detector's moving average: the reference is the median and 1.4826 MAD of the 300 s before the
-    start (other rises of this person left out); ``peak_s`` is the highest point from the start
-    to the end; ``end_s`` the first second after the peak back inside the reference band with
-    the heart rate staying below the midway level for ``stay_s`` (``None`` when not in the
-    record); ``settle_s = end_s - peak_s``. So the truth includes the person's own slow
-    fluctuations, as a measured heart rate does. ``decay_settle_s`` is the rise alone's
-    decay to :data:`SETTLED_WITHIN_BPM` (``settle_tau_s * ln(rise_bpm / 5)``). ``other`` is
-    ``"steady"``, ``"rose"`` or ``None`` (one person).
+    :class:`~hrv.episodes.EpisodeParams`) to the person's *slow* heart rate (the model's heart
+    rate before breathing, Mayer waves and beat jitter are added: ``slow_hr_bpm`` on the grid
+    ``t``), at 1 s steps with the detector's moving average: the reference is the median and
+    1.4826 MAD of the 300 s before the start (other rises of this person left out); ``peak_s``
+    is the highest point from the start to the end; ``end_s`` the first second after the peak
+    back inside the reference band with the heart rate then staying below the midway level for
+    ``stay_s`` (``None`` when not in the record); ``settle_s = end_s - peak_s``. The truth thus
+    includes the person's own slow fluctuations, as a measured heart rate does.
+    ``decay_settle_s`` is the rise alone's decay to :data:`SETTLED_WITHIN_BPM` (``settle_tau_s *
+    ln(rise_bpm / 5)``). ``other`` is ``"steady"``, ``"rose"`` or ``None`` (one person).
     """
     params = EpisodeParams()
     rises = [(ep, *r) for ep in episodes for r in _rises(ep, roles)]
