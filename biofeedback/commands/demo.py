@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from biofeedback.commands.replay import add_play_options, make_replay_source, summarise
+from biofeedback.commands.replay import add_play_options, make_replay_source, play, summarise
 from biofeedback.errors import UserError
 
 #: The bundled two-person sample session (see sample_data/README.md).
@@ -13,17 +13,17 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "dyad_session.ses
 
 
 def run(args: argparse.Namespace) -> int:
-    from biofeedback.runner import run_source
-
     if not SAMPLE.exists():
         raise UserError(
             f"{SAMPLE}: the bundled sample session is missing; run the demo from a full "
             "checkout of the project"
         )
     source = make_replay_source(str(SAMPLE), args)
-    result = run_source(source, view=not args.quiet, title="demo: therapist and client (sample)")
-    print(summarise(result, SAMPLE.name))
-    return 130 if result.interrupted else 0
+    controller, interrupted = play(
+        source, title="demo: therapist and client (sample)", quiet=args.quiet
+    )
+    print(summarise(controller.stats, SAMPLE.name, interrupted))
+    return 130 if interrupted else 0
 
 
 def register(sub) -> None:
