@@ -46,7 +46,7 @@ def sync_section(r: ReportData) -> str:
     )
     rows = [
         ["mean synchrony (|z|, all lags)", num(r.result, "synchrony.z_mean", "{:.3f}")],
-        ["effect size against shuffled segments", num(r.result, "synchrony.effect_size", "{:.2f}")],
+        ["effect size against chance (SDs)", num(r.result, "synchrony.effect_size", "{:.2f}")],
         ["p-value (chance comparison)", num(r.result, "synchrony.p_value", "{:.3g}")],
         ["shuffled pairings", num(r.result, "synchrony.n_surrogates", "{:d}")],
         [
@@ -90,10 +90,13 @@ def sync_section(r: ReportData) -> str:
         "both follow the pacer the line is drawn dotted, because a shared breathing rhythm is "
         "not synchrony between them.</figcaption></figure>"
         + _table(["whole session, offline test", "value"], rows, {1})
-        + "<p class='note'>The effect size is SUSY's: how far the real pairing's mean "
-        "synchrony lies above that of segments paired across different times, in units of the "
-        "lag-to-lag spread of the shuffled means. It is not a Cohen's d; the p-value is the "
-        "chance comparison. More synchrony is not better or worse.</p>" + stretches + "</section>"
+        + "<p class='note'>The effect size is measured on the same numbers as the p-value: how "
+        "many standard deviations of the chance pairings (segments from different times, and "
+        "the client's series shifted in time; the stricter of the two) the real pairing's mean "
+        "synchrony lies beyond chance, in the direction tested. Positive: more than chance; at "
+        "or below 0: no more than chance. More synchrony is not better or worse.</p>"
+        + stretches
+        + "</section>"
     )
 
 
