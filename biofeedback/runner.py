@@ -37,13 +37,14 @@ def run_source(
     view: bool = True,
     title: str = "co-regulation monitor",
     consumers: Iterable[Callable[[SourceItem], None]] = (),
+    engine: Engine | None = None,
 ) -> RunResult:
     """Play ``source`` to its end (or until Ctrl-C / SIGTERM), returning what happened.
 
     A recording, when asked for, is opened before the first item and closed on every exit,
     so an interrupted session keeps everything received up to the interruption.
     """
-    engine = Engine(source.roles)
+    engine = engine if engine is not None else Engine(source.roles)
     writer = SessionWriter(record_to, source.metadata) if record_to is not None else None
     interrupted = False
     stats = RecordStats()

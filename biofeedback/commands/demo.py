@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from biofeedback.commands.replay import add_play_options, make_replay_source, summarise
+from biofeedback.commands.replay import (
+    add_play_options,
+    lsl_listeners,
+    make_replay_source,
+    summarise,
+)
 from biofeedback.errors import UserError
 
 #: The bundled two-person sample session (see sample_data/README.md).
@@ -21,7 +26,16 @@ def run(args: argparse.Namespace) -> int:
             "checkout of the project"
         )
     source = make_replay_source(str(SAMPLE), args)
-    result = run_source(source, view=not args.quiet, title="demo: therapist and client (sample)")
+    engine, publishers = lsl_listeners(source, args)
+    result = run_source(
+        source,
+        view=not args.quiet,
+        title="demo: therapist and client (sample)",
+        consumers=publishers,
+        engine=engine,
+    )
+    for pub in publishers:
+        pub.close()
     print(summarise(result, SAMPLE.name))
     return 130 if result.interrupted else 0
 

@@ -24,6 +24,55 @@ def add_play_options(p: argparse.ArgumentParser, default_speed: str) -> None:
     )
     p.add_argument("--no-ui", action="store_true", help="terminal view instead of the dashboard")
     p.add_argument("--quiet", action="store_true", help="no live view, only the final summary")
+    add_lsl_options(p)
+
+
+def add_lsl_options(p: argparse.ArgumentParser) -> None:
+    """``--lsl`` and ``--lsl-name``: publish the session to Lab Streaming Layer (off by default)."""
+    p.add_argument(
+        "--lsl",
+        action="store_true",
+        help="publish the session to Lab Streaming Layer: RR per person, metrics at 1 Hz, markers "
+        "(off by default: without it no network socket is opened)",
+    )
+    p.add_argument(
+        "--lsl-name",
+        default="coregulation",
+        metavar="PREFIX",
+        help="LSL stream name prefix (streams PREFIX-ROLE-RR, PREFIX-metrics, PREFIX-markers)",
+    )
+    p.add_argument(
+        "--lsl-wait",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="with --lsl, wait up to S seconds for a reader of every RR stream before playing "
+        "(so a recorder gets the first beat)",
+    )
+
+
+def lsl_listeners(source, args: argparse.Namespace):
+    """The engine and LSL publisher for ``--lsl`` (``(None, [])`` without it)."""
+    if not getattr(args, "lsl", False):
+        return None, []
+    if not 0.0 <= args.lsl_wait <= 3600.0:
+        raise UserError(f"--lsl-wait must be between 0 and 3600 seconds, not {args.lsl_wait}")
+    from biofeedback.engine import Engine
+    from biofeedback.lsl.outlets import LslPublisher
+
+    engine = Engine(source.roles)
+    publisher = LslPublisher(source.roles, prefix=args.lsl_name, snapshot=engine.snapshot)
+    print(
+        "publishing to Lab Streaming Layer: " + ", ".join(publisher.stream_names()),
+        file=sys.stderr,
+        flush=True,
+    )
+    if args.lsl_wait > 0 and not publisher.wait_for_consumers(args.lsl_wait):
+        print(
+            f"no reader of every RR stream after {args.lsl_wait:g} s; playing anyway",
+            file=sys.stderr,
+        )
+    return engine, [publisher]
 
 
 def make_replay_source(path: str, args: argparse.Namespace) -> ReplaySource:
@@ -55,13 +104,17 @@ def run(args: argparse.Namespace) -> int:
     where = f", recording to {args.record}" if args.record else ""
     print(f"replaying {args.file} {speed}{where}", file=sys.stderr, flush=True)
     replayed: list = []
+    engine, publishers = lsl_listeners(source, args)
     result = run_source(
         source,
         record_to=args.record,
         view=not args.quiet,
         title=f"replay of {Path(args.file).name}",
-        consumers=[replayed.append],
+        consumers=[replayed.append, *publishers],
+        engine=engine,
     )
+    for pub in publishers:
+        pub.close()
     print(summarise(result, args.file))
     if not result.interrupted and args.duration is None:
         from biofeedback.beats import Beat
