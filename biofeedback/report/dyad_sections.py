@@ -1,0 +1,145 @@
+"""The report's two-person sections: synchrony with its chance band, and co-regulation moments."""
+
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+
+from biofeedback.report.build import ReportData
+from biofeedback.report.parts import (
+    DASH,
+    _episodes,
+    _markers,
+    _role_words,
+    _spans,
+    _table,
+    clock,
+    num,
+)
+from biofeedback.report.svg import Band, Mark, Series, time_chart
+
+__all__ = ["coregulation_section", "sync_section"]
+
+
+def sync_section(r: ReportData) -> str:
+    s = r.result.get("synchrony")
+    head = "<section id='synchrony'><h2>How the two heart rates moved together</h2>"
+    if s is None or r.sync is None:
+        return head + "<p>One person in this session: there is no synchrony to show.</p></section>"
+    st = r.sync
+    strength = np.where(st.pacer_driven, np.nan, st.strength)
+    paced_line = np.where(st.pacer_driven, st.strength, np.nan)
+    series = [Series(st.t_s, strength, "synchrony (in-phase strength)", "#333333")]
+    if np.any(st.pacer_driven):
+        series.append(Series(st.t_s, paced_line, "both following the pacer", "#56B4E9", "2,2"))
+    chart = time_chart(
+        series,
+        bands=[Band(st.t_s, st.band_lo, st.band_hi, "chance band (other times)", "#999999")],
+        spans=_spans(r),
+        marks=[Mark(t, lab) for lab, t, _ in _markers(r)],
+        t_range=(0.0, r.t_end_s),
+        y_label="Fisher z",
+        title="Synchrony over the session with its chance band",
+        hlines=(0.0,),
+        height=200,
+    )
+    rows = [
+        ["mean synchrony (|z|, all lags)", num(r.result, "synchrony.z_mean", "{:.3f}")],
+        ["effect size against shuffled segments", num(r.result, "synchrony.effect_size", "{:.2f}")],
+        ["p-value (chance comparison)", num(r.result, "synchrony.p_value", "{:.3g}")],
+        ["shuffled pairings", num(r.result, "synchrony.n_surrogates", "{:d}")],
+        [
+            "lag at the strongest link (positive: client first)",
+            num(r.result, "synchrony.peak_lag_s", "{:.1f}", " s"),
+        ],
+        ["whose changes came first", escape(str(s.get("leader") or "none"))],
+        [
+            "in-phase z (rising and falling together)",
+            num(r.result, "synchrony.in_phase_z", "{:.3f}"),
+        ],
+        [
+            "anti-phase z (moving in opposite directions)",
+            num(r.result, "synchrony.anti_phase_z", "{:.3f}"),
+        ],
+        ["both following the pacer", "yes" if s.get("pacer_driven") else "no"],
+    ]
+    stretches = ""
+    if s.get("stretches"):
+        srows = []
+        for i, x in enumerate(s["stretches"]):
+            pacer = f"{x['pacer_bpm']:g} breaths/min" if x.get("pacer_bpm") else "off"
+            srows.append(
+                [
+                    f"<span class='nowrap'>{clock(x['start_s'])}–{clock(x['end_s'])}</span>",
+                    escape(pacer),
+                    num(r.result, f"synchrony.stretches.{i}.p_value", "{:.3g}"),
+                    escape(str(x.get("summary") or "")),
+                ]
+            )
+        stretches = "<h3>Stretch by stretch (between pacer changes)</h3>" + _table(
+            ["time", "pacer", "p", "in words"], srows, {2}
+        )
+    return (
+        head + f"<div class='summary' id='sync-summary'>{escape(str(s.get('summary') or ''))}</div>"
+        f"<figure>{chart}<figcaption>The line is how strongly the two heart rates rose and fell "
+        "together in each 30 s window (the peak of the lagged correlation nearest zero lag). The "
+        "grey band is what the same two people give when one person's window is paired with the "
+        "other's from other times (it appears once a few minutes of history exist): above the "
+        "band is more than chance at that moment. Where "
+        "both follow the pacer the line is drawn dotted, because a shared breathing rhythm is "
+        "not synchrony between them.</figcaption></figure>"
+        + _table(["whole session, offline test", "value"], rows, {1})
+        + "<p class='note'>The effect size is SUSY's: how far the real pairing's mean "
+        "synchrony lies above that of segments paired across different times, in units of the "
+        "lag-to-lag spread of the shuffled means. It is not a Cohen's d; the p-value is the "
+        "chance comparison. More synchrony is not better or worse.</p>" + stretches + "</section>"
+    )
+
+
+def coregulation_section(r: ReportData) -> str:
+    head = "<section id='coregulation'><h2>Co-regulation moments</h2>"
+    co = r.result.get("coregulation")
+    if not isinstance(co, dict):
+        return (
+            head + "<p>Heart-rate rises and settling are not analysed by this version of the "
+            "program.</p></section>"
+        )
+    eps = _episodes(r)
+    ref = {"baseline": "the resting baseline", "rolling": "a rolling reference (no baseline)"}.get(
+        str(co.get("reference")), str(co.get("reference"))
+    )
+    if not eps:
+        return (
+            head + "<p>No clear heart-rate rise above each person's reference "
+            f"({escape(ref)}) was found.</p></section>"
+        )
+    rows = []
+    for i, ep in enumerate(eps):
+        k = f"coregulation.episodes.{i}"
+        rows.append(
+            [
+                f"E{i + 1}",
+                escape(_role_words(str(ep.get("person")))),
+                clock(ep.get("start_s")),
+                clock(ep.get("peak_s")),
+                num(r.result, f"{k}.rise_bpm", "{:.0f}", " beats/min"),
+                num(r.result, f"{k}.settle_s", "{:.0f}", " s")
+                if ep.get("settle_s") is not None
+                else "did not settle in the record",
+                escape(str(ep.get("other") or DASH)),
+                escape(str(ep.get("summary") or "")),
+            ]
+        )
+    return (
+        head + f"<p>Moments when one person's heart rate rose clearly above their own reference "
+        f"({escape(ref)}) and how long it took to come back, with what the other person's heart "
+        "rate did meanwhile. Heart rate alone cannot say why it rose (movement, speech, "
+        "posture, emotion): these are descriptions, not interpretations.</p>"
+        + _table(
+            ["", "person", "start", "peak", "rise", "settled within", "other person", "in words"],
+            rows,
+            {4, 5},
+        )
+        + "</section>"
+    )
