@@ -122,6 +122,7 @@ class LiveSession:
         self._status: dict[str, RoleStatus] = {r: RoleStatus(r) for r in self._targets}
         self._recent: collections.deque[SourceItem] = collections.deque(maxlen=recent_maxlen)
         self._subscribers: list[queue.Queue[SourceItem]] = []
+        self._listeners: list[Callable[[SourceItem], None]] = []
         self._pacer: float | None = None
         self._markers = 0
         self._last_t = 0.0
@@ -171,7 +172,8 @@ class LiveSession:
         )
         self._ready.set()
         self.stats = RecordStats()
-        await record_source(self.source, self.writer, [self.engine.feed, self._consume], self.stats)
+        consumers = [self.engine.feed, self._consume, *self._listeners]
+        await record_source(self.source, self.writer, consumers, self.stats)
 
     @property
     def running(self) -> bool:
@@ -250,6 +252,13 @@ class LiveSession:
         with self._lock:
             items = list(self._recent)
         return items if n is None else items[-n:]
+
+    def add_listener(self, fn: Callable[[SourceItem], None]) -> None:
+        """Call ``fn(item)`` on the worker thread with every item, after it was recorded (LSL
+        outlets hook in here). Add listeners before :meth:`start`."""
+        if self._thread is not None:
+            raise RuntimeError("add listeners before the session starts")
+        self._listeners.append(fn)
 
     def subscribe(self, maxsize: int = 100_000) -> queue.Queue[SourceItem]:
         """A queue that receives every item from now on (dropped when full, never blocking)."""

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from biofeedback.commands.replay import add_lsl_options
 from biofeedback.errors import UserError
 from biofeedback.live import LiveSession
 from biofeedback.paths import new_session_path
@@ -37,8 +38,13 @@ def register(subparsers: Any) -> None:
         help="live session from one or two straps, recorded to a file",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    p.add_argument("--therapist", metavar="ADDR", help="the therapist's strap address")
-    p.add_argument("--client", metavar="ADDR", help="the client's strap address")
+    p.add_argument(
+        "--therapist",
+        metavar="ADDR",
+        help="the therapist's strap address, or lsl:STREAM for a strap on another computer "
+        "(see `biofeedback relay`)",
+    )
+    p.add_argument("--client", metavar="ADDR", help="the client's strap address, or lsl:STREAM")
     p.add_argument(
         "--out",
         metavar="FILE",
@@ -59,6 +65,7 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="seconds to scan when no address is given (default 5)",
     )
+    add_lsl_options(p, wait=False)
     p.add_argument("--virtual-straps", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
@@ -140,6 +147,7 @@ def _run(args: argparse.Namespace, stop: threading.Event, started: threading.Eve
         backend = backend_from_options(args.virtual_straps)
     out = Path(args.out) if args.out else new_session_path()
     session = LiveSession(targets, out=out, backend=backend)
+    publisher = live_publisher(session, tuple(targets), args)
     view = StatusLines(sys.stdout)
     print(f"recording to {out}", file=sys.stderr)
     started.set()
@@ -169,6 +177,8 @@ def _run(args: argparse.Namespace, stop: threading.Event, started: threading.Eve
                     break
                 stop.wait(0.2)
     finally:
+        if publisher is not None:
+            publisher.close()
         try:
             stats = session.stop()
         except BluetoothUnavailable:
@@ -185,3 +195,19 @@ def _run(args: argparse.Namespace, stop: threading.Event, started: threading.Eve
     if stats is not None:
         print(f"recorded {stats.packets} notifications to {out}", file=sys.stderr)
     return 0
+
+
+def live_publisher(session: LiveSession, roles: tuple[str, ...], args: argparse.Namespace) -> Any:
+    """With ``--lsl``: an LSL publisher listening to ``session`` (created just before it
+    starts, so the session's time 0 is the publisher's), else ``None``."""
+    if not getattr(args, "lsl", False):
+        return None
+    from biofeedback.lsl.outlets import LslPublisher
+
+    publisher = LslPublisher(roles, prefix=args.lsl_name, snapshot=session.engine.snapshot)
+    session.add_listener(publisher)
+    print(
+        "publishing to Lab Streaming Layer: " + ", ".join(publisher.stream_names()),
+        file=sys.stderr,
+    )
+    return publisher

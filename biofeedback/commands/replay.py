@@ -27,7 +27,7 @@ def add_play_options(p: argparse.ArgumentParser, default_speed: str) -> None:
     add_lsl_options(p)
 
 
-def add_lsl_options(p: argparse.ArgumentParser) -> None:
+def add_lsl_options(p: argparse.ArgumentParser, *, wait: bool = True) -> None:
     """``--lsl`` and ``--lsl-name``: publish the session to Lab Streaming Layer (off by default)."""
     p.add_argument(
         "--lsl",
@@ -41,6 +41,8 @@ def add_lsl_options(p: argparse.ArgumentParser) -> None:
         metavar="PREFIX",
         help="LSL stream name prefix (streams PREFIX-ROLE-RR, PREFIX-metrics, PREFIX-markers)",
     )
+    if not wait:
+        return
     p.add_argument(
         "--lsl-wait",
         type=float,
@@ -55,7 +57,7 @@ def lsl_listeners(source, args: argparse.Namespace):
     """The engine and LSL publisher for ``--lsl`` (``(None, [])`` without it)."""
     if not getattr(args, "lsl", False):
         return None, []
-    if not 0.0 <= args.lsl_wait <= 3600.0:
+    if not 0.0 <= getattr(args, "lsl_wait", 0.0) <= 3600.0:
         raise UserError(f"--lsl-wait must be between 0 and 3600 seconds, not {args.lsl_wait}")
     from biofeedback.engine import Engine
     from biofeedback.lsl.outlets import LslPublisher
@@ -67,9 +69,10 @@ def lsl_listeners(source, args: argparse.Namespace):
         file=sys.stderr,
         flush=True,
     )
-    if args.lsl_wait > 0 and not publisher.wait_for_consumers(args.lsl_wait):
+    wait_s = getattr(args, "lsl_wait", 0.0)
+    if wait_s > 0 and not publisher.wait_for_consumers(wait_s):
         print(
-            f"no reader of every RR stream after {args.lsl_wait:g} s; playing anyway",
+            f"no reader of every RR stream after {wait_s:g} s; playing anyway",
             file=sys.stderr,
         )
     return engine, [publisher]

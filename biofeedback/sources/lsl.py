@@ -1,44 +1,47 @@
-"""An LSL stream as a beat source: a strap connected to another computer joins the session.
+"""An LSL stream as a strap: a strap connected to another computer joins the session.
 
-``lsl:NAME`` as a strap address (``live --client lsl:coregulation-client-RR``) reads the RR
-stream ``NAME`` (type ``RR``: one sample per beat, the interval ending at the sample's time
-stamp, in the unit its ``desc`` names, ms by default), as ``biofeedback relay`` and
-``--lsl`` publish it, or any other program's RR stream.
+``lsl:NAME`` as a strap address (``live --client lsl:coregulation-client-RR``) makes
+:class:`~biofeedback.sources.ble.BleSource` read the LSL RR stream ``NAME`` for that person
+through an :class:`LslLink` instead of Bluetooth; the session, its recording and the live view
+cannot tell the difference. The stream is what ``biofeedback relay`` and ``--lsl`` publish
+(type ``RR``: one sample per beat, the interval ending at the sample's time stamp, in the unit
+its ``desc`` names, ms by default), or any other program's RR stream.
 
 Recorded like a strap: each sample becomes a Heart Rate Measurement notification (flags 0x10,
 the interval in the strap's 1/1024 s units: exact for values that came from a strap, within
-0.5 ms for others) arriving at the beat's time on this session's clock, i.e. the sample's time
-stamp plus LSL's clock correction for the sending computer, minus this session's start on the
-LSL clock. The same decoder then times the beats, so a replay of the recording reproduces
-them. A stream silent for :attr:`LslSource.stall_s` gets a ``disconnect`` event (the next beat
-starts after a recording gap), and a ``connect`` event when it comes back; beats stamped before
-this session started are skipped.
+0.5 ms for others) arriving at the beat's time on this session's clock: the sample's time
+stamp plus LSL's clock correction for the sending computer (refreshed every 5 s), minus the
+LSL time of this session's start. The one decoder then times the beats, and a replay of the
+recording reproduces them. A stream silent for ``stall_s`` gets a ``disconnect`` event (the
+next beat starts after a recording gap) and a ``connect`` event when it comes back; beats
+stamped before the session started are skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from biofeedback import gatt
-from biofeedback.beats import Event, EventKind, Packet
+from biofeedback.beats import EventKind
 from biofeedback.errors import UserError
-from biofeedback.lsl import load_pylsl
-from biofeedback.sources import BeatSource
 
-__all__ = ["LSL_SCHEME", "LslSource", "lsl_stream_of"]
+if TYPE_CHECKING:
+    from biofeedback.sources.ble import BleSource
+
+__all__ = ["LSL_SCHEME", "LslLink", "lsl_stream_of"]
 
 log = logging.getLogger(__name__)
 
 LSL_SCHEME = "lsl:"
 
 
-def lsl_stream_of(address: str | None) -> str | None:
+def lsl_stream_of(address: Any) -> str | None:
     """The stream name of an ``lsl:NAME`` strap address, else ``None``."""
-    if address and address.lower().startswith(LSL_SCHEME):
+    if isinstance(address, str) and address.lower().startswith(LSL_SCHEME):
         name = address[len(LSL_SCHEME) :].strip()
         if not name:
             raise UserError(f"{address!r}: give the stream name after 'lsl:'")
@@ -47,160 +50,174 @@ def lsl_stream_of(address: str | None) -> str | None:
 
 
 def _unit_factor(info: Any) -> float:
-    """ms per unit of the stream's first channel (``s`` -> 1000, else 1)."""
+    """ms per value of the stream's first channel (``s`` -> 1000, else 1)."""
     try:
-        ch = info.desc().child("channels").child("channel")
-        unit = ch.child_value("unit").strip().lower()
+        unit = info.desc().child("channels").child("channel").child_value("unit")
     except Exception:  # malformed or absent description
         return 1.0
-    return 1000.0 if unit in ("s", "seconds", "sec") else 1.0
+    return 1000.0 if str(unit).strip().lower() in ("s", "seconds", "sec") else 1.0
 
 
-class LslSource(BeatSource):
-    """Beats from LSL RR streams, one per role.
+class LslLink:
+    """One person's LSL RR stream inside a :class:`~biofeedback.sources.ble.BleSource`.
+
+    Offers what the source expects of a strap link (``state``, ``reason``, ``info``, counters,
+    ``task``, :meth:`request_stop`, :meth:`run`) and reports through the source's ``state``,
+    ``connect`` and ``disconnect`` events like a strap does.
 
     Parameters
     ----------
-    streams : mapping of role -> stream name
+    source : BleSource
+    role : str
+    address : str
+        ``lsl:NAME``.
     resolve_timeout_s : float
-        How long to look for each stream before giving up with one line.
+        How long each look-up for the stream waits; the link keeps looking (``reconnecting``)
+        until the session stops.
     stall_s : float
-        Silence after which a stream counts as disconnected.
-    duration_s : float, optional
-        End the source after this much session time.
+        Silence after which the stream counts as disconnected.
     end_after_silence_s : float, optional
-        End the source once every stream has delivered beats and then been silent this long
-        (a replay being received has finished).
+        End the link once the stream has delivered beats and then been silent this long (a
+        replay being received has finished).
     poll_s : float
-        How often the inlets are read.
+        How often the inlet is read.
     """
 
     def __init__(
         self,
-        streams: Mapping[str, str],
+        source: BleSource,
+        role: str,
+        address: str,
         *,
-        resolve_timeout_s: float = 10.0,
+        resolve_timeout_s: float = 5.0,
         stall_s: float = 5.0,
-        duration_s: float | None = None,
         end_after_silence_s: float | None = None,
         poll_s: float = 0.05,
     ) -> None:
-        super().__init__()
-        self.streams = dict(streams)
-        self.roles = tuple(self.streams)
+        self.source = source
+        self.role = role
+        self.address = address
+        self.name = lsl_stream_of(address) or address
         self.resolve_timeout_s = resolve_timeout_s
         self.stall_s = stall_s
-        self.duration_s = duration_s
         self.end_after_silence_s = end_after_silence_s
         self.poll_s = poll_s
-        self.metadata = {"source": "lsl", "lsl_streams": dict(self.streams)}
-        self._t0_lsl: float | None = None
-        self._t0_mono: float | None = None
+        self.state = "scanning"
+        self.reason = ""
+        self.info: dict[str, Any] = {"address": address}
+        self.packets = 0
+        self.duplicates = 0
+        self.stale = 0
+        self.connects = 0
+        self.drops = 0
+        self._stop_reason = "stopped by the user"
+        self.task: asyncio.Task[None] | None = None
 
-    def session_time(self) -> float | None:
-        """Seconds since the session started (``None`` before)."""
-        return None if self._t0_mono is None else time.monotonic() - self._t0_mono
+    def _set_state(self, state: str, reason: str) -> None:
+        if (state, reason) == (self.state, self.reason):
+            return
+        self.state, self.reason = state, reason
+        log.info("%s %s: %s (%s)", self.role, self.address, state, reason)
+        self.source.emit_event(EventKind.STATE, self.role, {"state": state, "reason": reason})
 
-    async def _open(self, role: str, name: str) -> tuple[Any, float, Event]:
-        pylsl = load_pylsl()
+    def request_stop(self, reason: str = "stopped by the user") -> None:
+        self._stop_reason = reason
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def _resolve(self, pylsl: Any) -> Any:
         loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(
-            None, lambda: pylsl.resolve_byprop("name", name, 1, self.resolve_timeout_s)
-        )
-        if not found:
-            raise UserError(
-                f"lsl:{name}: no LSL stream of that name found within "
-                f"{self.resolve_timeout_s:g} s (is the other computer publishing, on the same "
-                "network?)"
+        while True:
+            self._set_state("scanning", f"looking for LSL stream {self.name}")
+            found = await loop.run_in_executor(
+                None, pylsl.resolve_byprop, "name", self.name, 1, self.resolve_timeout_s
             )
-        inlet = pylsl.StreamInlet(found[0], max_buflen=120, recover=True)
-        info = await loop.run_in_executor(None, lambda: inlet.info(self.resolve_timeout_s))
-        if info.channel_count() < 1 or info.channel_format() == pylsl.cf_string:
-            raise UserError(f"lsl:{name}: not an RR stream (needs one numeric channel)")
-        await loop.run_in_executor(None, lambda: inlet.open_stream(self.resolve_timeout_s))
-        factor = _unit_factor(info)
-        data = {
-            "device": f"LSL stream {name}",
-            "hostname": info.hostname(),
-            "source_id": info.source_id(),
-            "type": info.type(),
-            "unit_ms_per_value": factor,
-        }
-        return inlet, factor, Event(self._now(), EventKind.CONNECT, role, data)
+            if found:
+                return found[0]
+            self._set_state(
+                "reconnecting",
+                f"no LSL stream {self.name} seen within {self.resolve_timeout_s:g} s; "
+                "still looking",
+            )
+            await asyncio.sleep(1.0)
 
-    def _now(self) -> float:
-        t = self.session_time()
-        return 0.0 if t is None else t
+    async def run(self) -> None:
+        from biofeedback.lsl import load_pylsl
 
-    async def raw(self) -> AsyncIterator[Packet | Event]:
         pylsl = load_pylsl()
         loop = asyncio.get_running_loop()
-        self._t0_lsl = pylsl.local_clock()
-        self._t0_mono = time.monotonic()
-        inlets: dict[str, tuple[Any, float]] = {}
-        for role, name in self.streams.items():
-            inlet, factor, connected = await self._open(role, name)
-            inlets[role] = (inlet, factor)
-            yield connected
-        correction = {r: 0.0 for r in inlets}
-        next_correction = 0.0
-        last_rx = {r: time.monotonic() for r in inlets}
-        stalled = dict.fromkeys(inlets, False)
-        heard = dict.fromkeys(inlets, False)
-        seq = 0
-        while not self.stopped:
-            now = self._now()
-            if self.duration_s is not None and now >= self.duration_s:
-                return
-            quiet = self.end_after_silence_s
-            if (
-                quiet is not None
-                and all(heard.values())
-                and all(time.monotonic() - last_rx[r] > quiet for r in inlets)
-            ):
-                return
-            if time.monotonic() >= next_correction:
-                for role, (inlet, _) in inlets.items():
-                    try:
-                        correction[role] = await loop.run_in_executor(
-                            None, inlet.time_correction, 2.0
-                        )
-                    except Exception as exc:  # a peer gone: keep the last correction
-                        log.debug("LSL time correction for %s failed: %s", role, exc)
-                next_correction = time.monotonic() + 5.0
-            batch: list[Packet | Event] = []
-            for role, (inlet, factor) in inlets.items():
+        inlet = None
+        connected = False
+        try:
+            found = await self._resolve(pylsl)
+            self._set_state("connecting", f"opening LSL stream {self.name}")
+            inlet = pylsl.StreamInlet(found, max_buflen=120, recover=True)
+            info = await loop.run_in_executor(None, inlet.info, self.resolve_timeout_s)
+            if info.channel_count() < 1 or info.channel_format() == pylsl.cf_string:
+                raise UserError(f"lsl:{self.name}: not an RR stream (needs one numeric channel)")
+            await loop.run_in_executor(None, inlet.open_stream, self.resolve_timeout_s)
+            factor = _unit_factor(info)
+            self.info = {
+                "address": self.address,
+                "name": f"LSL stream {self.name}",
+                "hostname": info.hostname(),
+                "source_id": info.source_id(),
+                "lsl_type": info.type(),
+            }
+            self.source.participants[self.role] = dict(self.info)
+            # this session's time 0 on the LSL clock (both clocks are monotonic)
+            t0_lsl = pylsl.local_clock() - self.source.now()
+            correction = await loop.run_in_executor(None, inlet.time_correction, 5.0)
+            next_correction = time.monotonic() + 5.0
+            self.connects += 1
+            connected = True
+            self.source.emit_event(EventKind.CONNECT, self.role, dict(self.info))
+            self._set_state("connected", f"receiving LSL stream {self.name}")
+            last_rx = time.monotonic()
+            heard = stalled = False
+            while True:
+                if time.monotonic() >= next_correction:
+                    with contextlib.suppress(Exception):  # the sender gone: keep the last one
+                        correction = await loop.run_in_executor(None, inlet.time_correction, 2.0)
+                    next_correction = time.monotonic() + 5.0
                 samples, stamps = inlet.pull_chunk(timeout=0.0)
                 if samples:
-                    last_rx[role] = time.monotonic()
-                    heard[role] = True
-                    if stalled[role]:
-                        stalled[role] = False
-                        batch.append(Event(now, EventKind.CONNECT, role, {"reason": "resumed"}))
+                    last_rx, heard = time.monotonic(), True
+                    if stalled:
+                        stalled = False
+                        self.connects += 1
+                        self.source.emit_event(EventKind.CONNECT, self.role, dict(self.info))
+                        self._set_state("connected", "the LSL stream is back")
                     for x, ts in zip(samples, stamps, strict=True):
-                        t = float(ts) + correction[role] - self._t0_lsl
+                        t = float(ts) + correction - t0_lsl
                         rr_ms = float(x[0]) * factor
-                        if t <= 0 or not rr_ms > 0:
+                        if t <= 0 or not 0 < rr_ms < 65536 * 1000 / 1024:
                             continue
                         hr = min(255, max(1, round(60000.0 / rr_ms)))
                         payload = gatt.encode(gatt.measurement(hr, [rr_ms]))
-                        batch.append(Packet(t, role, payload, -1))
-                elif not stalled[role] and time.monotonic() - last_rx[role] > self.stall_s:
-                    stalled[role] = True
-                    batch.append(
-                        Event(
-                            now,
-                            EventKind.DISCONNECT,
-                            role,
-                            {"reason": f"no beats from the LSL stream for {self.stall_s:g} s"},
-                        )
-                    )
-            batch.sort(key=lambda i: i.t_s)
-            for k, item in enumerate(batch):
-                if isinstance(item, Packet):  # sequence numbers in the order items are given out
-                    batch[k] = item = Packet(item.t_s, item.role, item.payload, seq)
-                    seq += 1
-                yield item
-                if self.stopped:
-                    return
-            await asyncio.sleep(self.poll_s)
+                        self.packets += 1
+                        self.source.emit_packet(self.role, payload, t_s=t)
+                else:
+                    silent = time.monotonic() - last_rx
+                    quiet = self.end_after_silence_s
+                    if heard and quiet is not None and silent > quiet:
+                        self._stop_reason = f"the LSL stream {self.name} ended"
+                        return
+                    if not stalled and silent > self.stall_s:
+                        stalled = True
+                        self.drops += 1
+                        reason = f"no beats from the LSL stream for {self.stall_s:g} s"
+                        self.source.emit_event(EventKind.DISCONNECT, self.role, {"reason": reason})
+                        self._set_state("reconnecting", reason)
+                await asyncio.sleep(self.poll_s)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            if inlet is not None:
+                with contextlib.suppress(Exception):
+                    inlet.close_stream()
+            if connected and self.state == "connected":
+                self.source.emit_event(
+                    EventKind.DISCONNECT, self.role, {"reason": self._stop_reason}
+                )
+            self._set_state("stopped", self._stop_reason)

@@ -9,6 +9,7 @@ IPv6 off and the loopback interface (design.md section 6).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -112,7 +113,7 @@ def test_replay_with_lsl_is_read_back_by_another_process_beat_for_beat():
 @pytest.mark.slow
 def test_dyad_through_lsl_inlet_analyses_like_the_direct_replay(tmp_path):
     from biofeedback.runner import run_source
-    from biofeedback.sources.lsl import LslSource
+    from biofeedback.sources.ble import BleSource
 
     session = tmp_path / "sim.session"
     from biofeedback.cli import main
@@ -120,8 +121,9 @@ def test_dyad_through_lsl_inlet_analyses_like_the_direct_replay(tmp_path):
     assert main(["simulate", "--out", str(session), "--minutes", "3", "--seed", "4",
                  "--coupling", "0.6", "--lag-s", "2"]) == 0  # fmt: skip
     prefix = f"t-dyad-{os.getpid()}"
-    names = {r: f"{prefix}-{r}-RR" for r in ("therapist", "client")}
-    source = LslSource(names, duration_s=60.0, end_after_silence_s=3.0, resolve_timeout_s=20.0)
+    # both people arrive as "straps" on another computer: lsl:NAME addresses
+    targets = {r: f"lsl:{prefix}-{r}-RR" for r in ("therapist", "client")}
+    source = BleSource(targets, lsl_end_after_silence_s=3.0)
     proc = _cli(
         "replay", str(session), "--lsl", "--lsl-name", prefix, "--lsl-wait", "20",
         "--speed", "30", "--quiet",
@@ -212,3 +214,60 @@ def test_demo_opens_no_network_socket_unless_lsl_is_asked_for(lsl):
         assert int(n_inet) > 0 and has_pylsl == "True"  # the probe sees LSL's sockets
     else:
         assert int(n_inet) == 0 and has_pylsl == "False"
+
+
+@pytest.mark.slow
+def test_relay_on_one_computer_joins_a_live_session_on_another(tmp_path, capsys):
+    """The two-laptop recipe on one machine: `relay` publishes the client's strap, `live`
+    takes it as `--client lsl:NAME` next to the therapist's own strap."""
+    import json as _json
+
+    from biofeedback.cli import main
+    from biofeedback.store import SessionReader
+    from tests.biofeedback.test_ble import ADDR_A, ADDR_B, H10, paced
+
+    client_caps = [H10[1], H10[2], H10[3]]
+    script = tmp_path / "straps.json"
+    steps_c = paced(client_caps, 1.0)
+    steps_c[0]["after_s"] = 5.0  # the live session starts before these beats
+    script.write_text(
+        _json.dumps(
+            {
+                "straps": [
+                    {"name": "Polar H10 T", "address": ADDR_A, "script": paced(H10 * 3, 1.0)},
+                    {"name": "Polar H10 C", "address": ADDR_B, "script": steps_c},
+                ]
+            }
+        )
+    )
+    prefix = f"t-relay-{os.getpid()}"
+    relay = _cli(
+        "relay", "--strap", ADDR_B, "--role", "client", "--lsl-name", prefix,
+        "--duration", "60", "--virtual-straps", str(script),
+    )  # fmt: skip
+    out = tmp_path / "live.session"
+    try:
+        import pylsl
+
+        # the other computer is up once its stream can be found (its strap starts after)
+        assert pylsl.resolve_byprop("name", f"{prefix}-client-RR", 1, 30.0)
+        rc = main(
+            [
+                "live", "--therapist", ADDR_A, "--client", f"lsl:{prefix}-client-RR",
+                "--out", str(out), "--no-ui", "--duration", "11",
+                "--virtual-straps", str(script),
+            ]
+        )  # fmt: skip
+        relay.send_signal(signal.SIGINT)  # Ctrl-C on the other computer
+        relay_out, err = relay.communicate(timeout=30)
+    finally:
+        relay.kill()
+    assert rc == 0
+    assert relay.returncode == 0, err
+    with SessionReader(out) as r:
+        assert r.participants["client"]["name"] == f"LSL stream {prefix}-client-RR"
+        assert r.participants["therapist"]["name"] == "Polar H10 T"
+        client_rr = [round(b.rr_ms, 3) for b in r.recorded_beats("client")]
+        assert client_rr == [rr for c in client_caps for rr in c[2]], relay_out  # every beat
+        assert len(r.recorded_beats("therapist")) > 0
+    capsys.readouterr()
