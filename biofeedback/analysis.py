@@ -21,12 +21,7 @@ from biofeedback.beats import Beat, Event, EventKind
 from biofeedback.errors import UserError
 from biofeedback.sources.replay import iter_session
 from hrv.artifacts import ArtifactResult, correct_artifacts
-from hrv.rsa import (
-    BREATH_BAND_HZ,
-    SPONTANEOUS_BREATH_BAND_HZ,
-    estimate_breathing_rate,
-    rsa_at_rate,
-)
+from hrv.rsa import breathing_rate_median, rsa_at_rate, rsa_over_paced_stretches
 from hrv.spectral import frequency_domain
 from hrv.synchrony import describe as describe_synchrony
 from hrv.synchrony import synchrony
@@ -220,44 +215,6 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def _paced_stretches(
-    changes: list[tuple[float, float]], end_s: float
-) -> list[tuple[float, float, float]]:
-    """``(start_s, end_s, rate_bpm)`` of each stretch with the pacer on."""
-    out = []
-    for k, (t, rate) in enumerate(changes):
-        stop = changes[k + 1][0] if k + 1 < len(changes) else end_s
-        if rate > 0 and stop > t:
-            out.append((t, stop, rate))
-    return out
-
-
-def breathing_rate_median(
-    t_s: NDArray[np.float64],
-    rr_ms: NDArray[np.float64],
-    window_s: float = 60.0,
-    band_hz: tuple[float, float] = SPONTANEOUS_BREATH_BAND_HZ,
-) -> float:
-    """Median of the breathing-rate estimates of consecutive ``window_s`` windows (breaths/min).
-
-    A whole record holds no single breathing rate; the median of the windows that show a clear
-    RR oscillation (:func:`hrv.rsa.estimate_breathing_rate`) is a robust summary. ``nan`` if no
-    window does. Without a pacer the search band starts at 7.2 breaths/min
-    (:data:`hrv.rsa.SPONTANEOUS_BREATH_BAND_HZ`); over paced stretches it starts at 3.
-    """
-    if t_s.size < 2:
-        return math.nan
-    rates = []
-    start = float(t_s[0])
-    while start + window_s <= float(t_s[-1]) + 1e-9:
-        w = (t_s > start) & (t_s <= start + window_s)
-        if np.count_nonzero(w) >= 10:
-            rates.append(estimate_breathing_rate(t_s[w], rr_ms[w], band_hz=band_hz))
-        start += window_s
-    good = [r for r in rates if math.isfinite(r)]
-    return float(np.median(good)) if good else math.nan
-
-
 def _rsa(
     t: NDArray[np.float64],
     rr: NDArray[np.float64],
@@ -288,29 +245,14 @@ def _rsa(
         fit = rsa_at_rate(t, rr, pace_bpm, float(t[0] - rr[0] / 1000.0))
         window = "whole record"
     else:
-        stretches = _paced_stretches(pacer, float(t[-1]))
-        if not stretches:
+        paced = rsa_over_paced_stretches(t, rr, pacer)
+        if paced is None:
             return out
-        by_rate: dict[float, float] = {}
-        for a, b, rate in stretches:
-            by_rate[rate] = by_rate.get(rate, 0.0) + (b - a)
-        rate = max(by_rate, key=lambda r: by_rate[r])
-        settle = 15.0
-        mask = np.zeros(t.size, dtype=bool)
-        parts = []
-        for a, b, r in stretches:
-            if r == rate:
-                mask |= (t > a + settle) & (t <= b)
-                parts.append(f"{a:.0f}-{b:.0f} s")
-        t0 = next(a for a, _, r in stretches if r == rate)
-        if np.count_nonzero(mask) < 4:
-            return out
-        fit = rsa_at_rate(t[mask], rr[mask], rate, t0)
-        out["pace_bpm"] = rate
-        out["breathing_rate_est_bpm"] = breathing_rate_median(
-            t[mask], rr[mask], band_hz=BREATH_BAND_HZ
-        )
-        window = "paced stretches " + ", ".join(parts) + f" (first {settle:.0f} s of each left out)"
+        fit = paced.fit
+        out["pace_bpm"] = paced.rate_bpm
+        out["breathing_rate_est_bpm"] = paced.breathing_rate_bpm
+        parts = ", ".join(f"{a:.0f}-{b:.0f} s" for a, b in paced.stretches)
+        window = f"paced stretches {parts} (first {paced.settle_s:.0f} s of each left out)"
     out.update(
         amplitude_ms=fit.amplitude_ms,
         peak_to_trough_bpm=fit.peak_to_trough_bpm,

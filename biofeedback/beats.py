@@ -111,6 +111,10 @@ class Beat:
         Sequence number of the packet that delivered the beat.
     index : int
         Beat number within this participant, from 0.
+    after_gap : bool
+        The beat is the first after a recording gap (a dropped link, missing beats): its RR
+        does not follow the previous beat's, so a successive difference across it is not a
+        heart-rate change. Never true for a participant's first beat.
     """
 
     t_s: float
@@ -118,6 +122,7 @@ class Beat:
     role: str
     seq: int
     index: int
+    after_gap: bool = False
 
 
 def _freeze(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -181,10 +186,6 @@ class BeatTimer:
         self._reset_reason: str | None = None
         self._index = 0
 
-    @property
-    def beat_count(self) -> int:
-        return self._index
-
     def reset(self, reason: str = "strap disconnected") -> None:
         """Drop the anchor (after a disconnect): the next beats are anchored on arrival and a
         ``gap`` event spans the time from the last beat to the first new one."""
@@ -234,9 +235,11 @@ class BeatTimer:
         else:
             assert self._last_t is not None
             t = self._last_t
+        after_gap = any(isinstance(e, Event) and e.kind == EventKind.GAP for e in out)
         for v in rr:
             t += v / 1000.0
-            out.append(Beat(t, v, self.role, seq, self._index))
+            out.append(Beat(t, v, self.role, seq, self._index, after_gap))
+            after_gap = False
             self._index += 1
         self._last_t = t
         self._reset_reason = None

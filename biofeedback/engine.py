@@ -38,17 +38,27 @@ window holds too few beats, spans too little time, or the artifact burden in it 
 Streaming equals batch: the final values equal the :mod:`hrv` functions applied to the same
 beats (``classify_intervals(rr, causal=True)`` for the flags), tested to 1e-9.
 
-Thread safety: :meth:`Engine.feed` and :meth:`Engine.snapshot` may be called from different
-threads; a lock guards the state and snapshots are frozen.
+Each once-a-second update also appends a row to the participant's whole-session series
+(:class:`biofeedback.snapshot.SecondSeries`), and each live-synchrony update a row to the
+synchrony history; a snapshot shows them without copying (see :mod:`biofeedback.snapshot`).
+
+Thread safety: one thread feeds (:meth:`Engine.feed`, the session's worker thread); any
+thread may call :meth:`Engine.snapshot` and :meth:`Engine.events_since`. A lock guards what
+readers see; the once-a-second work (RSA fit, coherence, breathing rate, live synchrony:
+several milliseconds) runs outside it and only its results are published under it, so a
+reader never waits for it. Snapshots are frozen.
+
+The engine is the one owner of per-person state: beats, artifact classes, gaps, and what is
+known about each strap (state, device information, malformed notifications), all taken from
+the items it is fed.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -56,6 +66,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback.beats import Beat, Event, EventKind, Packet, SourceItem
+from biofeedback.snapshot import (
+    SECOND_SERIES_COLUMNS,
+    SYNCHRONY_COLUMNS,
+    ColumnLog,
+    ParticipantSnapshot,
+    RecentBeats,
+    SecondSeries,
+    Snapshot,
+    StrapInfo,
+    SynchronyHistory,
+)
 from hrv.artifacts import ArtifactClass, StreamingArtifactClassifier
 from hrv.coherence import coherence_ratio
 from hrv.rsa import (
@@ -107,6 +128,11 @@ class EngineConfig:
         Intervals the streaming artifact classifier handles per pass: a beat's class is final
         2 to ``artifact_batch + 1`` beats after it arrives (see
         :class:`hrv.artifacts.StreamingArtifactClassifier`).
+    recent_events : int
+        How many of the latest events a snapshot lists in ``recent_events``.
+    snapshot_beats_s : float
+        How many seconds of recent beats a snapshot holds as arrays (default 300 s; at most
+        ``history_s`` are kept).
     """
 
     rmssd_window_s: float = 60.0
@@ -119,91 +145,19 @@ class EngineConfig:
     max_burden_pct: float = 5.0
     artifact_batch: int = 3
     recent_events: int = 20
+    snapshot_beats_s: float = 300.0
 
     def __post_init__(self) -> None:
         longest = max(
-            self.rmssd_window_s, self.extra_window_s, self.rsa_window_s, self.coherence_window_s
+            self.rmssd_window_s,
+            self.extra_window_s,
+            self.rsa_window_s,
+            self.coherence_window_s,
         )
         if self.history_s < longest:
             raise ValueError(
                 f"history_s ({self.history_s}) must cover the longest window ({longest})"
             )
-
-
-@dataclass(frozen=True)
-class ParticipantSnapshot:
-    """One participant's live values; ``nan`` where not (yet) computable.
-
-    Attributes
-    ----------
-    hr_bpm : float
-        Heart rate from the last RR interval (60000 / RR), beats/min.
-    mean_hr_bpm : float
-        60000 / mean RR over the 60 s window, beats/min.
-    rmssd_ms : float
-        RMSSD over the 60 s window, ms (updated every beat).
-    rmssd_extra_ms : float
-        RMSSD over the configurable (300 s) window, ms (updated once a second).
-    burden_pct : float
-        Flagged intervals among the classified ones in the 60 s window, percent.
-    last_artifact : str or None
-        Class name of the most recently classified interval when it was flagged.
-    reliable : bool
-        False while the window is too short or too full of artifacts (``unreliable_reason``).
-    rsa_* : float
-        The pacer-rate sine fit (``nan`` with no pacer): amplitude (ms), phase of the RR
-        oscillation against the pacer (degrees), R², peak-to-trough HR per cycle (beats/min).
-    coherence_ratio : float
-        McCraty & Zayas coherence ratio of the last 64 s (an open formula, not a vendor score).
-    breathing_rate_bpm : float
-        Breathing-rate estimate from the dominant RR oscillation, breaths/min.
-    slow_t_s : float
-        Session time the once-a-second values refer to.
-    connection : str
-        Last known strap state, or ``receiving`` for sources that do not report one.
-    """
-
-    role: str
-    n_beats: int
-    last_t_s: float
-    last_rr_ms: float
-    hr_bpm: float
-    mean_hr_bpm: float
-    rmssd_ms: float
-    window_beats: int
-    window_span_s: float
-    burden_pct: float
-    n_flagged: int
-    last_artifact: str | None
-    reliable: bool
-    unreliable_reason: str | None
-    rmssd_extra_ms: float = math.nan
-    rsa_amplitude_ms: float = math.nan
-    rsa_phase_deg: float = math.nan
-    rsa_r_squared: float = math.nan
-    rsa_peak_to_trough_bpm: float = math.nan
-    coherence_ratio: float = math.nan
-    breathing_rate_bpm: float = math.nan
-    slow_t_s: float = math.nan
-    connection: str = "receiving"
-    gaps: int = 0
-    malformed: int = 0
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The whole session at one moment."""
-
-    t_s: float
-    participants: Mapping[str, ParticipantSnapshot]
-    pacer_bpm: float | None
-    """Current pacer rate in breaths per minute, ``None`` when off."""
-    pacer_t0_s: float = 0.0
-    """Session time the current pacer started (inhalation onset, pacer phase 0)."""
-    recent_events: tuple[Event, ...] = field(default_factory=tuple)
-    synchrony: LiveSnapshot | None = None
-    """The live synchrony reading for a therapist-client session
-    (:class:`hrv.synchrony.LiveSnapshot`), else ``None``."""
 
 
 def window_breaks(flags: NDArray[np.int8], after_gap: NDArray[np.bool_]) -> NDArray[np.intp]:
@@ -282,12 +236,41 @@ class _Ring:
         return self._t[sl], self._rr[sl], self._flag[sl], self._after_gap[sl]
 
 
+_SLOW_DEFAULTS: dict[str, float] = {
+    "rmssd_extra_ms": math.nan,
+    "rsa_amplitude_ms": math.nan,
+    "rsa_phase_deg": math.nan,
+    "rsa_r_squared": math.nan,
+    "rsa_peak_to_trough_bpm": math.nan,
+    "coherence_ratio": math.nan,
+    "breathing_rate_bpm": math.nan,
+    "slow_t_s": math.nan,
+}
+
+
+def _with_device_info(strap: StrapInfo, info: Mapping[str, Any]) -> StrapInfo:
+    def _int(v: Any) -> int | None:
+        return int(v) if isinstance(v, int | float) and math.isfinite(v) else None
+
+    return replace(
+        strap,
+        name=info.get("name", strap.name),
+        address=info.get("address", strap.address),
+        battery_pct=_int(info["battery_pct"]) if "battery_pct" in info else strap.battery_pct,
+        info=MappingProxyType({**strap.info, **info}),
+    )
+
+
 class _Participant:
+    """One person's state. Mutated only by the thread that feeds the engine; the parts a
+    snapshot reads are changed under the engine's lock."""
+
     def __init__(
         self,
         role: str,
         cfg: EngineConfig,
         on_classified: Callable[[str, float, float, bool], None] | None = None,
+        strap: StrapInfo | None = None,
     ) -> None:
         self.role = role
         self.cfg = cfg
@@ -295,20 +278,18 @@ class _Participant:
         self.ring = _Ring()
         self.classifier = StreamingArtifactClassifier(batch=cfg.artifact_batch)
         self.n_beats = 0
-        self.pending_gap = False
         self.last_artifact: str | None = None
-        self.connection = "receiving"
         self.gaps = 0
-        self.malformed = 0
+        self.strap = strap if strap is not None else StrapInfo()
         self.slow: dict[str, Any] = {}
         self.second = -1  # last whole second of session time with a slow update
+        self.series = ColumnLog(SECOND_SERIES_COLUMNS)
         self.snap = self._fast()
 
     # -- per beat --------------------------------------------------------------------------
 
     def add(self, b: Beat) -> None:
-        self.ring.append(b.t_s, b.rr_ms, self.pending_gap and self.n_beats > 0)
-        self.pending_gap = False
+        self.ring.append(b.t_s, b.rr_ms, b.after_gap and self.n_beats > 0)
         self.n_beats += 1
         for c in self.classifier.push(b.rr_ms, b.t_s):
             self._classified(c.index, int(c.code), c.t_s, c.rr_ms)
@@ -358,9 +339,8 @@ class _Participant:
             last_artifact=self.last_artifact,
             reliable=reason is None,
             unreliable_reason=reason,
-            connection=self.connection,
             gaps=self.gaps,
-            malformed=self.malformed,
+            strap=self.strap,
             **self.slow,
         )
 
@@ -371,7 +351,8 @@ class _Participant:
         keep = fl <= 0
         return t[keep], rr[keep]
 
-    def update_slow(self, now_s: float, pacer_bpm: float | None, pacer_t0_s: float) -> None:
+    def compute_slow(self, now_s: float, pacer_bpm: float | None, pacer_t0_s: float) -> dict:
+        """The once-a-second values (reads the ring only: runs outside the engine's lock)."""
         cfg = self.cfg
         t, rr = self.unflagged(cfg.rsa_window_s)
         _, rr_x, fl_x, ag_x = self.ring.tail(cfg.extra_window_s)
@@ -397,13 +378,32 @@ class _Participant:
             if tc.size >= 2
             else math.nan
         )
+        return slow
+
+    def apply_slow(self, slow: dict[str, Any], pacer_bpm: float | None) -> None:
+        """Publish once-a-second values (under the engine's lock)."""
         self.slow = slow
-        self.snap = replace(self.snap, **slow)
+        self.snap = snap = replace(self.snap, **{**_SLOW_DEFAULTS, **slow})
+        self.series.append(
+            t_s=slow["slow_t_s"],
+            mean_hr_bpm=snap.mean_hr_bpm,
+            rmssd_ms=snap.rmssd_ms,
+            burden_pct=snap.burden_pct,
+            pacer_bpm=math.nan if pacer_bpm is None else pacer_bpm,
+            rsa_amplitude_ms=snap.rsa_amplitude_ms,
+            breathing_rate_bpm=snap.breathing_rate_bpm,
+            coherence_ratio=snap.coherence_ratio,
+            reliable=snap.reliable,
+            reason=snap.unreliable_reason,
+        )
 
     def refresh_meta(self) -> None:
-        self.snap = replace(
-            self.snap, connection=self.connection, gaps=self.gaps, malformed=self.malformed
-        )
+        self.snap = replace(self.snap, gaps=self.gaps, strap=self.strap)
+
+    def view(self, beats_s: float) -> ParticipantSnapshot:
+        """The snapshot entry with arrays (under the engine's lock)."""
+        beats = RecentBeats.copy_of(*self.ring.tail(beats_s))
+        return replace(self.snap, beats=beats, series=SecondSeries(**self.series.views()))
 
 
 class Engine:
@@ -421,6 +421,9 @@ class Engine:
         excluded, and it is updated once a second of session time; its reading describes the
         30 s window ending ``max_lag`` (5 s) before that, so it lags the newest beat by about
         5-9 s.
+    strap_state : str
+        The strap state shown for a participant until a ``state`` event says otherwise
+        (``replay`` for recordings, ``scanning`` for live straps).
     """
 
     def __init__(
@@ -428,19 +431,27 @@ class Engine:
         roles: tuple[str, ...] = (),
         config: EngineConfig | None = None,
         synchrony: bool | None = None,
+        strap_state: str = "receiving",
     ) -> None:
         self.config = config or EngineConfig()
         self._lock = threading.Lock()
         self._people: dict[str, _Participant] = {}
+        self._strap_state = strap_state
         self._t = 0.0
         self._pacer: float | None = None
         self._pacer_t0 = 0.0
         self._second = -1
-        self._events: deque[Event] = deque(maxlen=self.config.recent_events)
+        self._events: list[Event] = []
+        self._version = 0
+        self._state = "idle"
+        self._message: str | None = None
+        self._path: str | None = None
+        self._cache: Snapshot | None = None
         if synchrony is None:
             synchrony = {"therapist", "client"} <= set(roles)
         self._sync = LiveSynchrony() if synchrony else None
         self._sync_snap: LiveSnapshot | None = None
+        self._sync_log = ColumnLog(SYNCHRONY_COLUMNS)
         for r in roles:
             self._person(r)
 
@@ -448,40 +459,87 @@ class Engine:
         p = self._people.get(role)
         if p is None:
             forward = self._to_sync if role in ("therapist", "client") else None
-            p = self._people[role] = _Participant(role, self.config, forward)
+            strap = StrapInfo(state=self._strap_state)
+            p = self._people[role] = _Participant(role, self.config, forward, strap)
         return p
 
     def _to_sync(self, role: str, t_s: float, rr_ms: float, flagged: bool) -> None:
         if self._sync is not None:
             self._sync.add_beat(role, t_s, rr_ms, flagged)
 
+    # -- feeding (one thread) --------------------------------------------------------------
+
     def feed(self, item: SourceItem) -> None:
-        """Take one source item (packets are ignored; beats and events update the state)."""
+        """Take one source item (packets are ignored; beats and events update the state).
+
+        Call it from one thread at a time (the session's worker thread). The once-a-second
+        work runs outside the lock that :meth:`snapshot` waits on; only its results are
+        published under it.
+        """
         if isinstance(item, Packet):
+            return
+        if not isinstance(item, Beat):
+            self._on_event(item)
             return
         with self._lock:
             self._t = max(self._t, item.t_s)
-            if isinstance(item, Beat):
-                p = self._person(item.role)
-                p.add(item)
-                second = math.floor(item.t_s)
-                if second > p.second:
-                    p.second = second
-                    p.update_slow(item.t_s, self._pacer, self._pacer_t0)
-                if self._sync is not None and second > self._second:
-                    self._second = second
-                    self._sync_snap = self._sync.update(item.t_s)
-                return
-            self._on_event(item)
+            p = self._person(item.role)
+            p.add(item)
+            self._version += 1
+        second = math.floor(item.t_s)
+        if second > p.second:
+            p.second = second
+            slow = p.compute_slow(item.t_s, self._pacer, self._pacer_t0)
+            with self._lock:
+                p.apply_slow(slow, self._pacer)
+                self._version += 1
+        if self._sync is not None and second > self._second:
+            self._second = second
+            self._publish_sync(self._sync.update(item.t_s))
+
+    def _publish_sync(self, s: LiveSnapshot) -> None:
+        band = s.band
+        with self._lock:
+            self._sync_snap = s
+            self._sync_log.append(
+                t_s=s.t_s,
+                window_end_s=s.window_end_s,
+                value=s.value,
+                band_low=math.nan if band is None else band[0],
+                band_high=math.nan if band is None else band[1],
+                lag_s=s.lag_s,
+                leader=s.leader,
+                phase=s.phase,
+                pacer_driven=s.pacer_driven,
+                valid=band is not None and math.isfinite(s.value),
+            )
+            self._version += 1
 
     def _update_slow(self, now_s: float) -> None:
         for p in self._people.values():
-            p.update_slow(p.snap.last_t_s if p.n_beats else now_s, self._pacer, self._pacer_t0)
+            slow = p.compute_slow(
+                p.snap.last_t_s if p.n_beats else now_s, self._pacer, self._pacer_t0
+            )
+            with self._lock:
+                p.apply_slow(slow, self._pacer)
+                self._version += 1
         if self._sync is not None:
-            self._sync_snap = self._sync.update(now_s)
+            self._publish_sync(self._sync.update(now_s))
 
     def _on_event(self, e: Event) -> None:
-        self._events.append(e)
+        with self._lock:
+            self._t = max(self._t, e.t_s)
+            self._events.append(e)
+            self._version += 1
+            if e.kind == EventKind.END:
+                for p in self._people.values():
+                    p.flush()
+            else:
+                self._apply_event(e)
+        if e.kind == EventKind.END:
+            self._update_slow(self._t)
+
+    def _apply_event(self, e: Event) -> None:
         if e.kind == EventKind.PACER:
             rate = float(e.data.get("rate_bpm") or 0.0)
             self._pacer = rate if rate > 0 else None
@@ -489,46 +547,113 @@ class Engine:
             if self._sync is not None:
                 self._sync.set_pacer(e.t_s, rate)
             return
-        if e.kind == EventKind.END:
-            for p in self._people.values():
-                p.flush()
-            self._update_slow(self._t)
-            return
         if e.role is None:
             return
         p = self._person(e.role)
+        st = p.strap
         if e.kind == EventKind.GAP:
             p.gaps += 1
-            p.pending_gap = True
             if self._sync is not None and e.role in ("therapist", "client"):
                 start, end = e.data.get("start_s"), e.data.get("end_s")
                 if start is not None and end is not None:
                     self._sync.mark_gap(e.role, float(start), float(end))
         elif e.kind == EventKind.MALFORMED:
-            p.malformed += 1
+            st = replace(st, malformed=st.malformed + 1)
         elif e.kind == EventKind.STATE:
-            p.connection = str(e.data.get("state", p.connection))
+            rssi = e.data.get("rssi_dbm")
+            st = replace(
+                st,
+                state=str(e.data.get("state", st.state)),
+                reason=str(e.data.get("reason", "")),
+                rssi_dbm=int(rssi) if isinstance(rssi, int | float) else st.rssi_dbm,
+            )
         elif e.kind == EventKind.CONNECT:
-            p.connection = "connected"
+            st = replace(_with_device_info(st, e.data), state="connected", reason="")
         elif e.kind == EventKind.DISCONNECT:
-            p.connection = "reconnecting"
+            st = replace(
+                st,
+                state="reconnecting",
+                reason=str(e.data.get("reason", "")),
+                disconnects=st.disconnects + 1,
+            )
+        p.strap = st
         p.refresh_meta()
 
     def finish(self) -> None:
         """End of the source: classify the last beats and update every value once more."""
         self.feed(Event(self._t, EventKind.END))
 
-    def snapshot(self) -> Snapshot:
-        """A frozen, consistent picture of every participant."""
+    # -- settings from the session controller (any thread) --------------------------------
+
+    def set_device_info(self, role: str, info: Mapping[str, Any]) -> None:
+        """What is known about ``role``'s strap before it connects (name, address ...)."""
         with self._lock:
-            return Snapshot(
+            p = self._person(role)
+            p.strap = _with_device_info(p.strap, info)
+            p.refresh_meta()
+            self._version += 1
+
+    def set_status(
+        self,
+        state: str | None = None,
+        *,
+        message: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        """The controller's state (``idle``, ``running``, ``stopping``, ``ended``,
+        ``failed``), a message for the user (kept until replaced) and the file path."""
+        with self._lock:
+            if state is not None:
+                self._state = state
+            if message is not None:
+                self._message = message
+            if path is not None:
+                self._path = path
+            self._version += 1
+
+    # -- reading (any thread) --------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Grows with every change; equal to ``snapshot().version`` taken now."""
+        return self._version
+
+    def snapshot(self) -> Snapshot:
+        """A frozen, consistent picture of the session (the same object while nothing
+        changed). Costs a copy of the recent beats and O(1) for the whole-session series."""
+        with self._lock:
+            cached = self._cache
+            if cached is not None and cached.version == self._version:
+                return cached
+            beats_s = self.config.snapshot_beats_s
+            n_recent = self.config.recent_events
+            snap = Snapshot(
                 t_s=self._t,
-                participants=MappingProxyType({r: p.snap for r, p in self._people.items()}),
+                participants=MappingProxyType(
+                    {r: p.view(beats_s) for r, p in self._people.items()}
+                ),
                 pacer_bpm=self._pacer,
                 pacer_t0_s=self._pacer_t0,
-                recent_events=tuple(self._events),
+                recent_events=tuple(self._events[-n_recent:]) if n_recent > 0 else (),
                 synchrony=self._sync_snap,
+                synchrony_history=SynchronyHistory(**self._sync_log.views()),
+                version=self._version,
+                n_events=len(self._events),
+                state=self._state,
+                message=self._message,
+                path=self._path,
             )
+            self._cache = snap
+            return snap
+
+    def events_since(self, cursor: int) -> tuple[tuple[Event, ...], int]:
+        """Every event after the first ``cursor`` ones, and the cursor to pass next time.
+
+        Start with 0. Nothing is dropped however many events arrive between two calls.
+        """
+        with self._lock:
+            n = len(self._events)
+            return tuple(self._events[max(0, min(cursor, n)) :]), n
 
     def window_arrays(self, role: str, seconds: float) -> tuple[NDArray[Any], ...]:
         """(t, rr, flags, after_gap) of one participant's last ``seconds`` (copies)."""

@@ -1,8 +1,10 @@
-"""Drive a :class:`~biofeedback.sources.BeatSource` and record what it yields.
+"""Record what a :class:`~biofeedback.sources.BeatSource` yields and hand it on.
 
-:func:`record_source` is the one loop every command uses: it pulls items from a source, writes
-packets, events and beats to a :class:`~biofeedback.store.SessionWriter` (when given) and hands
-each item to any number of consumers (the engine, the terminal view, a test).
+:class:`Recorder` is what happens to every item of every session: packets, events and beats
+are written to a :class:`~biofeedback.store.SessionWriter` (when given), counted, and handed
+to any number of consumers (the engine, LSL outlets, a test). The session controller
+(:mod:`biofeedback.session`) drives one; :func:`record_source` is the plain loop for scripts
+and :func:`record_to_file` writes a source to a new file as fast as it goes.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from biofeedback.beats import Beat, Event, EventKind, Packet, SourceItem
 from biofeedback.sources import BeatSource
 from biofeedback.store import SessionWriter
 
-__all__ = ["RecordStats", "record_source", "record_to_file"]
+__all__ = ["RecordStats", "Recorder", "record_source", "record_to_file"]
 
 Consumer = Callable[[SourceItem], None]
 
@@ -26,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RecordStats:
-    """Counts of what went through :func:`record_source`."""
+    """Counts of what went through a :class:`Recorder` (``events`` includes ``end``)."""
 
     packets: int = 0
     beats: dict[str, int] = field(default_factory=dict)
@@ -35,17 +38,92 @@ class RecordStats:
     consumer_errors: int = 0
 
 
-def _deliver(consumer: Consumer, item: SourceItem, stats: RecordStats) -> None:
-    """Hand one item to a consumer. A failing consumer (a display, the engine) is logged and
-    skipped: it must never stop the recording, which is written before consumers run."""
-    try:
-        consumer(item)
-    except Exception:
-        stats.consumer_errors += 1
-        if stats.consumer_errors <= 3:
-            log.exception("a consumer of the session failed on %r; recording goes on", item)
-        elif stats.consumer_errors == 4:
-            log.error("further consumer errors are counted, not logged")
+class Recorder:
+    """What happens to each item of a session: written first, then handed to the consumers.
+
+    Parameters
+    ----------
+    writer : SessionWriter or None
+        Where to record (``None``: nothing is written).
+    consumers : iterable of callables
+        Called with every item after it is written (the engine, listeners, a test). A failing
+        consumer is logged and skipped: it never stops the recording.
+    stats : RecordStats, optional
+        Counts go here (a new one unless given).
+
+    Everything runs on one thread (the session's event loop).
+    """
+
+    def __init__(
+        self,
+        writer: SessionWriter | None = None,
+        consumers: Iterable[Consumer] = (),
+        stats: RecordStats | None = None,
+    ) -> None:
+        self.writer = writer
+        self.consumers: tuple[Consumer, ...] = tuple(consumers)
+        self.stats = stats if stats is not None else RecordStats()
+        self._participants: Mapping[str, Mapping[str, Any]] = {}
+        self._written: dict[str, dict[str, Any]] = {}
+
+    def add_consumer(self, consumer: Consumer) -> None:
+        """Add a consumer (safe from any thread: the tuple is replaced, never changed)."""
+        self.consumers = (*self.consumers, consumer)
+
+    def begin(self, source: BeatSource) -> None:
+        """Store the source's metadata, roles and participant info."""
+        if self.writer is None:
+            return
+        for k, v in source.metadata.items():
+            self.writer.set_meta(k, v)
+        self.writer.set_meta("roles", list(source.roles))
+        self._participants = source.participants
+        for role, info in source.participants.items():
+            self._written[role] = dict(info)
+            self.writer.set_participant(role, info)
+
+    def handle(self, item: SourceItem) -> None:
+        """Record one item, count it and hand it to every consumer."""
+        stats = self.stats
+        if self.writer is not None:
+            self.writer.write(item)
+            if isinstance(item, Event) and item.kind == EventKind.CONNECT and item.role:
+                # A live source learns its device's name, battery ... at each connect.
+                info = dict(self._participants.get(item.role, {}))
+                if info and info != self._written.get(item.role):
+                    self._written[item.role] = info
+                    self.writer.set_participant(item.role, info)
+        if isinstance(item, Packet):
+            stats.packets += 1
+        elif isinstance(item, Beat):
+            stats.beats[item.role] = stats.beats.get(item.role, 0) + 1
+        elif isinstance(item, Event):
+            stats.events[item.kind] = stats.events.get(item.kind, 0) + 1
+        stats.last_t_s = max(stats.last_t_s, item.t_s)
+        for c in self.consumers:
+            self._deliver(c, item)
+
+    def end(self) -> None:
+        """Write the ``end`` event, commit, and give it to the consumers (the engine then
+        classifies its last beats). The caller closes the writer."""
+        end = Event(self.stats.last_t_s, EventKind.END, None, {})
+        if self.writer is not None:
+            self.writer.write_event(end)
+            self.writer.flush()
+        self.stats.events[end.kind] = self.stats.events.get(end.kind, 0) + 1
+        for c in self.consumers:
+            self._deliver(c, end)
+
+    def _deliver(self, consumer: Consumer, item: SourceItem) -> None:
+        stats = self.stats
+        try:
+            consumer(item)
+        except Exception:
+            stats.consumer_errors += 1
+            if stats.consumer_errors <= 3:
+                log.exception("a consumer of the session failed on %r; recording goes on", item)
+            elif stats.consumer_errors == 4:
+                log.error("further consumer errors are counted, not logged")
 
 
 async def record_source(
@@ -61,38 +139,17 @@ async def record_source(
 
     The session metadata and participant info of the source are written first. On any exit
     (end, cancellation, Ctrl-C) an ``end`` event is written, the writer is flushed and the
-    consumers get the ``end`` event too (the engine then classifies its last beats); the
-    caller closes the writer.
+    consumers get the ``end`` event too (see :meth:`Recorder.end`); the caller closes the
+    writer.
     """
-    stats = stats if stats is not None else RecordStats()
-    consumers = list(consumers)
-    if writer is not None:
-        for k, v in source.metadata.items():
-            writer.set_meta(k, v)
-        writer.set_meta("roles", list(source.roles))
-        for role, info in getattr(source, "participants", {}).items():
-            writer.set_participant(role, info)
+    recorder = Recorder(writer, consumers, stats)
+    recorder.begin(source)
     try:
         async for item in source:
-            if writer is not None:
-                writer.write(item)
-            if isinstance(item, Packet):
-                stats.packets += 1
-            elif isinstance(item, Beat):
-                stats.beats[item.role] = stats.beats.get(item.role, 0) + 1
-            elif isinstance(item, Event):
-                stats.events[item.kind] = stats.events.get(item.kind, 0) + 1
-            stats.last_t_s = max(stats.last_t_s, item.t_s)
-            for c in consumers:
-                _deliver(c, item, stats)
+            recorder.handle(item)
     finally:
-        end = Event(stats.last_t_s, EventKind.END, None, {})
-        if writer is not None:
-            writer.write_event(end)
-            writer.flush()
-        for c in consumers:
-            _deliver(c, end, stats)
-    return stats
+        recorder.end()
+    return recorder.stats
 
 
 def record_to_file(

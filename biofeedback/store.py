@@ -390,14 +390,28 @@ class SessionReader:
         return [Event(t, k, r, json.loads(d)) for t, k, r, d in rows]
 
     def recorded_beats(self, role: str | None = None) -> list[Beat]:
-        """The beats as the live run produced them."""
+        """The beats as the live run produced them.
+
+        A beat's ``after_gap`` mark is not a column: the live run stored the ``gap`` event
+        right after the packet that ended the gap (``after_seq``), and the first beat of that
+        packet for that role is the one after the gap.
+        """
         q = "SELECT t_s, rr_ms, role, seq, idx FROM beats"
         args: tuple[str, ...] = ()
         if role is not None:
             q += " WHERE role = ?"
             args = (role,)
         rows = list(self._rows(q + " ORDER BY seq, role, idx", args))
-        return [Beat(t, rr, r, s, i) for t, rr, r, s, i in rows]
+        gaps = set(
+            self._rows("SELECT role, after_seq FROM events WHERE kind = ?", (EventKind.GAP,))
+        )
+        out = []
+        for t, rr, r, s, i in rows:
+            after_gap = (r, s) in gaps
+            if after_gap:
+                gaps.discard((r, s))  # only the first beat of the packet
+            out.append(Beat(t, rr, r, s, i, after_gap))
+        return out
 
     def raw_items(self) -> Iterator[Packet | Event]:
         """Packets and source events interleaved exactly as they were recorded."""

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from biofeedback.beats import Event, EventKind
-from biofeedback.engine import Snapshot
+from biofeedback.snapshot import Snapshot
 from hrv.synchrony import describe as describe_synchrony
 
 __all__ = ["TerminalView", "describe_event", "render_snapshot"]
@@ -115,7 +115,7 @@ def render_snapshot(
             notes.append(f"{role}: {p.gaps} gap{'s' if p.gaps > 1 else ''} in the recording")
         table.add_row(
             role,
-            p.connection,
+            p.strap.state,
             _num(p.hr_bpm),
             _num(p.last_rr_ms),
             _num(p.rmssd_ms, ".1f") + mark,

@@ -35,18 +35,23 @@ less than 20 s, fewer than 8 beats, or no clear oscillation) give ``nan`` fields
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .pacer_schedule import paced_stretches
 from .spectral import welch_psd
 
 __all__ = [
+    "PacedRSA",
     "RSAFit",
+    "breathing_rate_median",
     "estimate_breathing_rate",
     "peak_to_trough_hr",
     "rsa_at_rate",
+    "rsa_over_paced_stretches",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -244,3 +249,114 @@ def estimate_breathing_rate(
     shift = 0.5 * (p[i - 1] - p[i + 1]) / denom if denom != 0 else 0.0
     df = f[1] - f[0]
     return 60.0 * float(f[i] + float(np.clip(shift, -0.5, 0.5)) * df)
+
+
+def breathing_rate_median(
+    t_s: FloatArray,
+    rr_ms: FloatArray,
+    window_s: float = 60.0,
+    band_hz: tuple[float, float] = SPONTANEOUS_BREATH_BAND_HZ,
+) -> float:
+    """Median of the breathing-rate estimates of consecutive ``window_s`` windows (breaths/min).
+
+    A whole record holds no single breathing rate; the median of the windows that show a clear
+    RR oscillation (:func:`estimate_breathing_rate`, windows with at least 10 beats) is a robust
+    summary. Without a pacer the search band starts at 7.2 breaths/min
+    (:data:`SPONTANEOUS_BREATH_BAND_HZ`); over paced stretches use :data:`BREATH_BAND_HZ`.
+
+    Returns
+    -------
+    float
+        Breaths/min; ``nan`` when no window shows a clear oscillation or the record is shorter
+        than one window.
+    """
+    if t_s.size < 2:
+        return math.nan
+    rates = []
+    start = float(t_s[0])
+    while start + window_s <= float(t_s[-1]) + 1e-9:
+        w = (t_s > start) & (t_s <= start + window_s)
+        if np.count_nonzero(w) >= 10:
+            rates.append(estimate_breathing_rate(t_s[w], rr_ms[w], band_hz=band_hz))
+        start += window_s
+    good = [r for r in rates if math.isfinite(r)]
+    return float(np.median(good)) if good else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class PacedRSA:
+    """RSA over the stretches of a session paced at its main rate.
+
+    Attributes
+    ----------
+    rate_bpm : float
+        The pacer rate used longest (breaths/min).
+    t0_s : float
+        Start (s) of the first stretch at that rate: pacer phase 0 for the fit.
+    stretches : tuple of (start_s, end_s)
+        The stretches at that rate.
+    settle_s : float
+        Seconds left out at the start of each stretch while breathing settles.
+    fit : RSAFit
+        :func:`rsa_at_rate` on the beats of those stretches (after ``settle_s``).
+    breathing_rate_bpm : float
+        :func:`breathing_rate_median` on the same beats, searched from 3 breaths/min
+        (:data:`BREATH_BAND_HZ`).
+    """
+
+    rate_bpm: float
+    t0_s: float
+    stretches: tuple[tuple[float, float], ...]
+    settle_s: float
+    fit: RSAFit
+    breathing_rate_bpm: float
+
+
+def rsa_over_paced_stretches(
+    t_s: FloatArray,
+    rr_ms: FloatArray,
+    schedule: Sequence[tuple[float, float]],
+    settle_s: float = 15.0,
+) -> PacedRSA | None:
+    """RSA at the pacer over the stretches paced at the rate used longest.
+
+    Parameters
+    ----------
+    t_s, rr_ms : ndarray
+        Beat times (s, session clock) and RR intervals (ms), artifacts corrected.
+    schedule : sequence of (t_s, rate_bpm)
+        Pacer changes in time order (breaths/min, 0 = off; :mod:`hrv.pacer_schedule`).
+    settle_s : float
+        Seconds left out at the start of each stretch while breathing settles.
+
+    Returns
+    -------
+    PacedRSA or None
+        ``None`` without a paced stretch or with fewer than 4 beats in the stretches.
+    """
+    if t_s.size < 1:
+        return None
+    stretches = paced_stretches(schedule, float(t_s[-1]))
+    if not stretches:
+        return None
+    by_rate: dict[float, float] = {}
+    for a, b, rate in stretches:
+        by_rate[rate] = by_rate.get(rate, 0.0) + (b - a)
+    rate = max(by_rate, key=lambda r: by_rate[r])
+    mask = np.zeros(t_s.size, dtype=bool)
+    used = []
+    for a, b, r in stretches:
+        if r == rate:
+            mask |= (t_s > a + settle_s) & (t_s <= b)
+            used.append((a, b))
+    if np.count_nonzero(mask) < _MIN_BEATS:
+        return None
+    t0 = used[0][0]
+    return PacedRSA(
+        rate_bpm=rate,
+        t0_s=t0,
+        stretches=tuple(used),
+        settle_s=settle_s,
+        fit=rsa_at_rate(t_s[mask], rr_ms[mask], rate, t0),
+        breathing_rate_bpm=breathing_rate_median(t_s[mask], rr_ms[mask], band_hz=BREATH_BAND_HZ),
+    )

@@ -23,7 +23,7 @@ def _modules_after(code: str) -> set[str]:
 def test_hrv_and_biofeedback_load_no_qt():
     mods = _modules_after(
         "import hrv, biofeedback, biofeedback.cli, biofeedback.engine, biofeedback.analysis,"
-        " biofeedback.runner, biofeedback.terminal, biofeedback.sources.replay"
+        " biofeedback.session, biofeedback.terminal, biofeedback.sources.replay"
     )
     assert not {m for m in mods if m.split(".")[0] in {"PySide6", "pyqtgraph", "shiboken6"}}
 

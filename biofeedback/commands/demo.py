@@ -7,8 +7,10 @@ from pathlib import Path
 
 from biofeedback.commands.replay import (
     add_play_options,
-    lsl_listeners,
+    attach_snapshots,
+    lsl_publishers,
     make_replay_source,
+    play,
     summarise,
 )
 from biofeedback.errors import UserError
@@ -18,26 +20,26 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "dyad_session.ses
 
 
 def run(args: argparse.Namespace) -> int:
-    from biofeedback.runner import run_source
-
     if not SAMPLE.exists():
         raise UserError(
             f"{SAMPLE}: the bundled sample session is missing; run the demo from a full "
             "checkout of the project"
         )
     source = make_replay_source(str(SAMPLE), args)
-    engine, publishers = lsl_listeners(source, args)
-    result = run_source(
-        source,
-        view=not args.quiet,
-        title="demo: therapist and client (sample)",
-        consumers=publishers,
-        engine=engine,
-    )
-    for pub in publishers:
-        pub.close()
-    print(summarise(result, SAMPLE.name))
-    return 130 if result.interrupted else 0
+    publishers = lsl_publishers(source, args)
+    try:
+        controller, interrupted = play(
+            source,
+            title="demo: therapist and client (sample)",
+            quiet=args.quiet,
+            listeners=publishers,
+            setup=lambda c: attach_snapshots(publishers, c),
+        )
+    finally:
+        for pub in publishers:
+            pub.close()
+    print(summarise(controller.stats, SAMPLE.name, interrupted))
+    return 130 if interrupted else 0
 
 
 def register(sub) -> None:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+from biofeedback.beats import Beat, SourceItem
 from biofeedback.errors import UserError
-from biofeedback.sources import parse_speed
+from biofeedback.recorder import RecordStats
+from biofeedback.session import Listener, SessionController, run_until_done
+from biofeedback.sources import BeatSource, parse_speed
 from biofeedback.sources.replay import ReplaySource
 from biofeedback.store import SessionReader
 
@@ -53,29 +58,30 @@ def add_lsl_options(p: argparse.ArgumentParser, *, wait: bool = True) -> None:
     )
 
 
-def lsl_listeners(source, args: argparse.Namespace):
-    """The engine and LSL publisher for ``--lsl`` (``(None, [])`` without it)."""
+def lsl_publishers(source: BeatSource, args: argparse.Namespace) -> list[Any]:
+    """The LSL publisher for ``--lsl`` (none without it), created as the session starts; its
+    live metrics come from the session controller once :func:`attach_snapshots` ran."""
     if not getattr(args, "lsl", False):
-        return None, []
-    if not 0.0 <= getattr(args, "lsl_wait", 0.0) <= 3600.0:
-        raise UserError(f"--lsl-wait must be between 0 and 3600 seconds, not {args.lsl_wait}")
-    from biofeedback.engine import Engine
+        return []
+    wait_s = getattr(args, "lsl_wait", 0.0)
+    if not 0.0 <= wait_s <= 3600.0:
+        raise UserError(f"--lsl-wait must be between 0 and 3600 seconds, not {wait_s}")
     from biofeedback.lsl.outlets import LslPublisher
 
-    engine = Engine(source.roles)
-    publisher = LslPublisher(source.roles, prefix=args.lsl_name, snapshot=engine.snapshot)
+    publisher = LslPublisher(source.roles, prefix=args.lsl_name)
     print(
         "publishing to Lab Streaming Layer: " + ", ".join(publisher.stream_names()),
         file=sys.stderr,
         flush=True,
     )
-    wait_s = getattr(args, "lsl_wait", 0.0)
     if wait_s > 0 and not publisher.wait_for_consumers(wait_s):
-        print(
-            f"no reader of every RR stream after {wait_s:g} s; playing anyway",
-            file=sys.stderr,
-        )
-    return engine, [publisher]
+        print(f"no reader of every RR stream after {wait_s:g} s; playing anyway", file=sys.stderr)
+    return [publisher]
+
+
+def attach_snapshots(publishers: Sequence[Any], controller: SessionController) -> None:
+    for pub in publishers:
+        pub.snapshot = controller.snapshot
 
 
 def make_replay_source(path: str, args: argparse.Namespace) -> ReplaySource:
@@ -88,45 +94,81 @@ def make_replay_source(path: str, args: argparse.Namespace) -> ReplaySource:
     return ReplaySource(path, speed=speed, duration_s=args.duration)
 
 
-def summarise(result, path: str, *, check_against: str | None = None) -> str:
-    beats = result.stats.beats
-    parts = [f"{role} {n} beats" for role, n in sorted(beats.items())]
-    line = f"{path}: {', '.join(parts) or 'no beats'}, {result.stats.last_t_s:.0f} s"
-    if result.interrupted:
+def play(
+    source: BeatSource,
+    *,
+    title: str,
+    quiet: bool,
+    record_to: str | None = None,
+    listeners: Sequence[Listener] = (),
+    setup: Callable[[SessionController], None] | None = None,
+) -> tuple[SessionController, bool]:
+    """Run ``source`` through a session controller to its end (or Ctrl-C / SIGTERM) with the
+    live terminal view unless ``quiet``. Returns the controller and whether a signal ended it.
+
+    Raises
+    ------
+    Exception
+        What ended the session early (a damaged file ...), after the recording was closed.
+    """
+    controller = SessionController(source, record_to=record_to)
+    for fn in listeners:
+        controller.add_listener(fn)
+    if setup is not None:  # e.g. LSL outlets that read the controller's snapshots
+        setup(controller)
+    controller.start()
+    if quiet:
+        interrupted = run_until_done(controller)
+    else:
+        from biofeedback.terminal import TerminalView
+
+        with TerminalView(controller, title=title, clock=controller.session_time):
+            interrupted = run_until_done(controller)
+    if controller.error is not None:
+        raise controller.error
+    return controller, interrupted
+
+
+def summarise(stats: RecordStats, path: str, interrupted: bool) -> str:
+    """One line: beats per person and the session time played."""
+    parts = [f"{role} {n} beats" for role, n in sorted(stats.beats.items())]
+    line = f"{path}: {', '.join(parts) or 'no beats'}, {stats.last_t_s:.0f} s"
+    if interrupted:
         line += " (stopped early)"
     return line
 
 
 def run(args: argparse.Namespace) -> int:
-    from biofeedback.runner import run_source
-
     source = make_replay_source(args.file, args)
     if args.record and Path(args.record).exists():
         raise UserError(f"{args.record}: file exists; not overwriting a recording")
     speed = "as fast as possible" if source.speed is None else f"at {source.speed:g}x"
     where = f", recording to {args.record}" if args.record else ""
     print(f"replaying {args.file} {speed}{where}", file=sys.stderr, flush=True)
-    replayed: list = []
-    engine, publishers = lsl_listeners(source, args)
-    result = run_source(
-        source,
-        record_to=args.record,
-        view=not args.quiet,
-        title=f"replay of {Path(args.file).name}",
-        consumers=[replayed.append, *publishers],
-        engine=engine,
-    )
-    for pub in publishers:
-        pub.close()
-    print(summarise(result, args.file))
-    if not result.interrupted and args.duration is None:
-        from biofeedback.beats import Beat
+    replayed: list[Beat] = []
 
+    def keep_beats(item: SourceItem) -> None:
+        if isinstance(item, Beat):
+            replayed.append(item)
+
+    publishers = lsl_publishers(source, args)
+    try:
+        controller, interrupted = play(
+            source,
+            title=f"replay of {Path(args.file).name}",
+            quiet=args.quiet,
+            record_to=args.record,
+            listeners=[keep_beats, *publishers],
+            setup=lambda c: attach_snapshots(publishers, c),
+        )
+    finally:
+        for pub in publishers:
+            pub.close()
+    print(summarise(controller.stats, args.file, interrupted))
+    if not interrupted and args.duration is None:
         with SessionReader(args.file) as r:
             stored = r.recorded_beats()
-        mine = sorted(
-            (b for b in replayed if isinstance(b, Beat)), key=lambda b: (b.seq, b.role, b.index)
-        )
+        mine = sorted(replayed, key=lambda b: (b.seq, b.role, b.index))
         if stored:
             same = stored == mine
             print(
@@ -137,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
                 return 1
     if args.record:
         print(f"recorded to {args.record}")
-    return 130 if result.interrupted else 0
+    return 130 if interrupted else 0
 
 
 def register(sub) -> None:

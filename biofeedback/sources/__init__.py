@@ -13,6 +13,7 @@ Participants are labelled by role; nothing limits a session to two.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
@@ -20,7 +21,7 @@ from typing import Any
 
 from biofeedback.beats import Event, NotificationDecoder, Packet, SourceItem
 
-__all__ = ["BeatSource", "Pacer", "parse_speed"]
+__all__ = ["BeatSource", "PlaybackClock", "parse_speed"]
 
 
 def parse_speed(text: str | float | None) -> float | None:
@@ -44,8 +45,9 @@ def parse_speed(text: str | float | None) -> float | None:
     return v
 
 
-class Pacer:
-    """Sleeps so that session time ``t_s`` is reached at wall time ``start + t_s / speed``.
+class PlaybackClock:
+    """Plays recorded session time back at a speed: sleeps so that session time ``t_s`` is
+    reached at wall time ``start + t_s / speed``. (Not the breathing pacer.)
 
     ``speed=None`` never sleeps (as fast as possible), but still yields to the event loop.
     """
@@ -53,6 +55,12 @@ class Pacer:
     def __init__(self, speed: float | None) -> None:
         self.speed = speed
         self._t0: float | None = None
+        self._interrupt = asyncio.Event()
+
+    def interrupt(self) -> None:
+        """End the current and every later wait at once (the source is stopping). Call it on
+        the loop that waits."""
+        self._interrupt.set()
 
     def now(self) -> float | None:
         """The session time being played now, or ``None`` before the start or at max speed."""
@@ -68,7 +76,11 @@ class Pacer:
         if self._t0 is None:
             self._t0 = now - t_s / self.speed
         delay = self._t0 + t_s / self.speed - now
-        await asyncio.sleep(max(0.0, delay))
+        if delay <= 0 or self._interrupt.is_set():
+            await asyncio.sleep(0)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._interrupt.wait(), delay)
 
 
 class BeatSource(ABC):
@@ -83,11 +95,28 @@ class BeatSource(ABC):
     """
 
     roles: tuple[str, ...] = ()
+    #: Strap state shown for a participant until the source reports one (``state`` events).
+    initial_state: str = "receiving"
 
     def __init__(self) -> None:
         self.metadata: dict[str, Any] = {}
+        #: Per role, what is known about the device at the start (name, address, battery ...).
+        self.participants: dict[str, dict[str, Any]] = {}
         self.decoder = NotificationDecoder()
         self._stopped = False
+
+    def now(self) -> float | None:
+        """Session time now on this source's clock, seconds; ``None`` when the source has no
+        clock of its own (played as fast as possible): the time of the last item counts."""
+        return None
+
+    def connect(self, role: str, address: Any | None = None) -> Any:
+        """(Re)connect the device of ``role``. Only live sources have devices to connect."""
+        raise NotImplementedError(f"{type(self).__name__} has no devices to connect")
+
+    def disconnect(self, role: str) -> None:
+        """Disconnect the device of ``role``. Only live sources have devices to disconnect."""
+        raise NotImplementedError(f"{type(self).__name__} has no devices to disconnect")
 
     @abstractmethod
     def raw(self) -> AsyncIterator[Packet | Event]:

@@ -6,7 +6,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 from biofeedback.beats import Beat, Event, NotificationDecoder, Packet, SourceItem
-from biofeedback.sources import BeatSource, Pacer
+from biofeedback.sources import BeatSource, PlaybackClock
 from biofeedback.store import SessionReader
 
 __all__ = ["ReplaySource", "iter_session", "session_beats"]
@@ -40,24 +40,31 @@ class ReplaySource(BeatSource):
         self.path = path
         self.speed = speed
         self.duration_s = duration_s
-        self._pacer = Pacer(speed)
+        self._clock = PlaybackClock(speed)
         with SessionReader(path) as r:
             self.roles = r.roles
             self.metadata = dict(r.meta)
             self.participants = r.participants
             self.total_duration_s = r.duration_s
 
-    def session_time(self) -> float | None:
+    initial_state = "replay"
+
+    def now(self) -> float | None:
         """The session time being played now (``None`` before the start or at max speed)."""
-        return self._pacer.now()
+        return self._clock.now()
+
+    def stop(self) -> None:
+        """End after the current item, without waiting for the next one's time."""
+        super().stop()
+        self._clock.interrupt()
 
     async def raw(self) -> AsyncIterator[Packet | Event]:
-        pacer = self._pacer = Pacer(self.speed)
+        clock = self._clock = PlaybackClock(self.speed)
         with SessionReader(self.path) as reader:
             for item in reader.raw_items():
                 if self.duration_s is not None and item.t_s > self.duration_s:
                     return
-                await pacer.wait_until(item.t_s)
+                await clock.wait_until(item.t_s)
                 yield item
                 if self.stopped:
                     return

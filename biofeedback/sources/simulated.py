@@ -7,7 +7,7 @@ from typing import Any
 
 from biofeedback.beats import Event, Packet
 from biofeedback.simulate import Simulation, SimulationConfig, simulate_session
-from biofeedback.sources import BeatSource, Pacer
+from biofeedback.sources import BeatSource, PlaybackClock
 
 __all__ = ["SimulatedSource"]
 
@@ -45,6 +45,7 @@ class SimulatedSource(BeatSource):
         super().__init__()
         self.config = config
         self.speed = speed
+        self._clock = PlaybackClock(speed)
         self.simulation: Simulation = simulate_session(config)
         self.roles = config.roles
         self.participants: dict[str, dict[str, Any]] = {
@@ -66,10 +67,21 @@ class SimulatedSource(BeatSource):
     def ground_truth(self) -> dict[str, Any]:
         return self.simulation.ground_truth
 
+    initial_state = "simulated"
+
+    def now(self) -> float | None:
+        """The session time being played now (``None`` before the start or at max speed)."""
+        return self._clock.now()
+
+    def stop(self) -> None:
+        """End after the current item, without waiting for the next one's time."""
+        super().stop()
+        self._clock.interrupt()
+
     async def raw(self) -> AsyncIterator[Packet | Event]:
-        pacer = Pacer(self.speed)
+        clock = self._clock = PlaybackClock(self.speed)
         for item in self.simulation.raw_items():
-            await pacer.wait_until(item.t_s)
+            await clock.wait_until(item.t_s)
             yield item
             if self.stopped:
                 return

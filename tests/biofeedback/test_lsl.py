@@ -80,6 +80,7 @@ def test_replay_with_lsl_is_read_back_by_another_process_beat_for_beat():
         "--speed", "40", "--duration", "40", "--quiet",
     )  # fmt: skip
     try:
+        metrics, m_info = _inlet(pylsl, f"{prefix}-metrics")
         inlets = {r: _inlet(pylsl, f"{prefix}-{r}-RR") for r in ("therapist", "client")}
         got: dict[str, tuple[list, list]] = {r: ([], []) for r in inlets}
         deadline = time.monotonic() + 30
@@ -93,9 +94,15 @@ def test_replay_with_lsl_is_read_back_by_another_process_beat_for_beat():
             ):
                 break
         _, err = proc.communicate(timeout=10)
+        m_rows, _ = metrics.pull_chunk(timeout=1.0)
     finally:
         proc.kill()
     assert proc.returncode == 0, err
+    # the 1 Hz metrics stream: HR, RMSSD, RSA per person and synchrony, named with units
+    ch = m_info.desc().child("channels").child("channel")
+    assert (ch.child_value("label"), ch.child_value("unit")) == ("therapist_hr", "bpm")
+    assert m_info.channel_count() == 8 and len(m_rows) >= 10
+    assert 40 < np.nanmax(np.array(m_rows)[:, 0]) < 120  # the therapist's heart rate
     expected = session_beats(SAMPLE)
     for role, (inlet, info) in inlets.items():
         start = float(info.desc().child_value("session_start_lsl"))
@@ -112,7 +119,7 @@ def test_replay_with_lsl_is_read_back_by_another_process_beat_for_beat():
 
 @pytest.mark.slow
 def test_dyad_through_lsl_inlet_analyses_like_the_direct_replay(tmp_path):
-    from biofeedback.runner import run_source
+    from biofeedback.session import SessionController
     from biofeedback.sources.ble import BleSource
 
     session = tmp_path / "sim.session"
@@ -130,12 +137,15 @@ def test_dyad_through_lsl_inlet_analyses_like_the_direct_replay(tmp_path):
     )  # fmt: skip
     try:
         via = tmp_path / "via_lsl.session"
-        result = run_source(source, record_to=via, view=False)
+        controller = SessionController(source, record_to=via)
+        controller.start()
+        assert controller.wait(120)  # ends when both streams have gone quiet
+        controller.stop()
         _, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
     assert proc.returncode == 0, err
-    assert not result.interrupted
+    assert controller.error is None and not controller.interrupted
 
     def analysed(path: Path) -> dict:
         from biofeedback.analysis import analyze, load_input

@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from hrv.rsa import estimate_breathing_rate, peak_to_trough_hr, rsa_at_rate
+from hrv.rsa import (
+    breathing_rate_median,
+    estimate_breathing_rate,
+    peak_to_trough_hr,
+    rsa_at_rate,
+    rsa_over_paced_stretches,
+)
 from hrv.spectral import frequency_domain
 
 from .synth import paced_rr
@@ -72,3 +78,25 @@ def test_short_window_gives_nan() -> None:
     )
     with pytest.raises(ValueError):
         rsa_at_rate([1.0, 2.0], [900.0], 6.0)
+
+
+def test_rsa_over_paced_stretches_uses_the_main_rate_after_settling() -> None:
+    # 6/min RSA of 45 ms from t0 = 60 s for 240 s; the pacer also ran 30 s at 5/min (shorter).
+    t, rr = paced_rr(amp_ms=45.0, rate_bpm=6.0, duration_s=420.0, noise_ms=4.0, t0_s=60.0)
+    schedule = [(20.0, 5.0), (50.0, 0.0), (60.0, 6.0), (300.0, 0.0)]
+    paced = rsa_over_paced_stretches(t, rr, schedule)
+    assert paced is not None
+    assert paced.rate_bpm == 6.0 and paced.t0_s == 60.0
+    assert paced.stretches == ((60.0, 300.0),)
+    assert paced.fit.n_beats == np.count_nonzero((t > 75.0) & (t <= 300.0))
+    assert paced.fit.amplitude_ms == pytest.approx(45.0, rel=0.05)
+    assert abs(paced.fit.phase_deg) < 15.0
+    assert paced.breathing_rate_bpm == pytest.approx(6.0, abs=0.3)
+    assert rsa_over_paced_stretches(t, rr, []) is None
+    assert rsa_over_paced_stretches(t, rr, [(60.0, 6.0), (70.0, 0.0)]) is None  # all settling
+
+
+def test_breathing_rate_median_over_windows() -> None:
+    t, rr = paced_rr(amp_ms=25.0, rate_bpm=12.0, duration_s=300.0, noise_ms=5.0)
+    assert breathing_rate_median(t, rr) == pytest.approx(12.0, abs=0.3)
+    assert math.isnan(breathing_rate_median(t[t < 50.0], rr[t < 50.0]))  # under one window

@@ -13,13 +13,16 @@ import numpy as np
 import pytest
 from scipy.signal import detrend, lfilter
 
-from hrv import synchrony as sy
 from hrv.synchrony import (
     LiveSnapshot,
     LiveSynchrony,
     describe,
+    grid,
     hr_grid,
+    pacing,
+    surrogates,
     synchrony,
+    windowed,
     windowed_cross_correlation,
 )
 
@@ -127,19 +130,19 @@ def test_lowpass_chunking_equals_whole_and_restarts_at_gaps():
     rng = np.random.default_rng(1)
     x = 70 + np.cumsum(rng.normal(0, 0.3, 400))
     x[150:160] = np.nan
-    whole = sy._LowPass(2.0, 0.15)(x)
-    lp = sy._LowPass(2.0, 0.15)
+    whole = grid.LowPass(2.0, 0.15)(x)
+    lp = grid.LowPass(2.0, 0.15)
     parts = np.concatenate([lp(c) for c in np.array_split(x, [3, 50, 51, 155, 290])])
     np.testing.assert_allclose(parts, whole, rtol=0, atol=1e-12)
     assert np.isnan(whole[:20]).all() and np.isfinite(whole[20:150]).all()  # 10 s settling
     assert np.isnan(whole[150:180]).all() and np.isfinite(whole[180:]).all()
     # A constant stays constant (steady-state start, unit gain at 0 Hz).
-    np.testing.assert_allclose(sy._LowPass(2.0, 0.15)(np.full(100, 70.0))[20:], 70.0)
+    np.testing.assert_allclose(grid.LowPass(2.0, 0.15)(np.full(100, 70.0))[20:], 70.0)
     # 0.25 Hz (breathing at 15/min) keeps under 15 % (4th-order Butterworth: about 13 %),
     # 0.03 Hz passes.
     t = np.arange(2000) / 2.0
-    fast = sy._LowPass(2.0, 0.15)(np.sin(2 * np.pi * 0.25 * t))[200:]
-    slow = sy._LowPass(2.0, 0.15)(np.sin(2 * np.pi * 0.03 * t))[200:]
+    fast = grid.LowPass(2.0, 0.15)(np.sin(2 * np.pi * 0.25 * t))[200:]
+    slow = grid.LowPass(2.0, 0.15)(np.sin(2 * np.pi * 0.03 * t))[200:]
     assert np.abs(fast).max() < 0.15 and np.abs(slow).max() > 0.95
 
 
@@ -224,7 +227,7 @@ def test_boker_peak_nearest_zero_and_tie_goes_to_stronger():
             [0.5, 0.4, 0.3, 0.2, 0.1, 0.0, -0.1],  # monotone: no in-phase peak
         ]
     )
-    ip, ipl, ap, apl = sy._pick_peaks(z, lags_s)
+    ip, ipl, ap, apl = windowed.pick_peaks(z, lags_s)
     np.testing.assert_array_equal(ipl[:2], [-2.0, 2.0])
     np.testing.assert_array_equal(ip[:2], [0.5, 0.6])
     assert np.isnan(ip[2]) and np.isnan(ipl[2])
@@ -293,7 +296,7 @@ def ref_lagged_z_pair(x, y, ai, aj, w, lags, min_count=54):
 
 def test_derangements_have_no_fixed_points_and_are_seeded():
     rng = np.random.default_rng(0)
-    d = sy._derangements(5, 2000, rng)
+    d = surrogates._derangements(5, 2000, rng)
     assert not np.any(d == np.arange(5))
     assert np.all(np.sort(d, axis=1) == np.arange(5))
     # all 44 derangements of 5 show up
@@ -304,26 +307,22 @@ def test_derangements_have_no_fixed_points_and_are_seeded():
     assert a.contract() == b.contract()
 
 
-def test_block_pairings_never_pair_a_segment_with_itself_and_keep_neighbours():
+def test_pairings_never_pair_a_segment_with_itself_and_use_each_once():
     rng = np.random.default_rng(2)
-    for block in (1, 3):
-        rows, cols = sy._block_pairings(23, block, 500, rng)
-        assert rows.shape == cols.shape == (500, 23 // block * block)
-        assert not np.any(rows == cols)
-        if block == 3:
-            # within a block, consecutive therapist segments meet consecutive client segments
-            d_rows = (rows[:, 1:3] - rows[:, 0:2]) % 23
-            d_cols = (cols[:, 1:3] - cols[:, 0:2]) % 23
-            assert np.all(d_rows == 1) and np.all(d_cols == 1)
+    rows, cols = surrogates._pairings(23, 500, rng)
+    assert rows.shape == cols.shape == (500, 23)
+    assert not np.any(rows == cols)
+    assert np.all(np.sort(rows, axis=1) == np.arange(23))
+    assert np.all(np.sort(cols, axis=1) == np.arange(23))
 
 
 def test_inflation_widens_only_for_positive_serial_dependence():
     surr = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     smooth = np.sin(np.linspace(0, 3, 20))  # strongly autocorrelated
     alternating = np.tile([1.0, -1.0], 10)  # negative autocorrelation: never narrowed
-    wide = sy._inflate(surr, smooth, 2)
+    wide = surrogates._inflate(surr, smooth, 2)
     assert wide.mean() == pytest.approx(2.0) and wide.std() > surr.std() * 1.5
-    np.testing.assert_allclose(sy._inflate(surr, alternating, 2), surr)
+    np.testing.assert_allclose(surrogates._inflate(surr, alternating, 2), surr)
 
 
 def test_short_input_gives_nan_result_with_all_contract_keys():
@@ -381,22 +380,14 @@ def test_artifact_stretch_is_excluded_not_bridged():
 def test_pacer_strength_thresholds():
     t = np.cumsum(np.full(70, 0.9))  # 63 s of beats
     rr = 900 + 40 * np.sin(2 * np.pi * 0.1 * t + 0.7)
-    assert sy._pacer_strong(t, rr, 0.1)  # 40 ms, R^2 = 1
-    assert not sy._pacer_strong(t, rr, 0.23)  # wrong frequency: R^2 near 0
+    assert pacing.pacer_strong(t, rr, 0.1)  # 40 ms, R^2 = 1
+    assert not pacing.pacer_strong(t, rr, 0.23)  # wrong frequency: R^2 near 0
     small = 900 + 10 * np.sin(2 * np.pi * 0.1 * t)
-    assert not sy._pacer_strong(t, small, 0.1)  # 10 ms < 15 ms
+    assert not pacing.pacer_strong(t, small, 0.1)  # 10 ms < 15 ms
     rng = np.random.default_rng(0)
     noisy = rr + rng.normal(0, 60, t.size)  # 40 ms buried in 60 ms noise: R^2 < 0.3
-    assert not sy._pacer_strong(t, noisy, 0.1)
-    assert not sy._pacer_strong(t[:3], rr[:3], 0.1)
-
-
-def test_pacer_rate_schedule():
-    sched = [(0.0, 6.0), (120.0, 0.0), (300.0, 5.5)]
-    assert sy._pacer_rate_at(sched, 60) == 6.0
-    assert sy._pacer_rate_at(sched, 200) == 0.0
-    assert sy._pacer_rate_at(sched, 400) == 5.5
-    assert sy._pacer_rate_at([], 10) == 0.0
+    assert not pacing.pacer_strong(t, noisy, 0.1)
+    assert not pacing.pacer_strong(t[:3], rr[:3], 0.1)
 
 
 def test_pacer_driven_only_when_both_follow():
@@ -435,7 +426,7 @@ def test_live_equals_batch_and_latency_is_bounded():
     snaps = feed_live(live, tt, rt, tc, rc, 280, every_s=7)
     end = max(tt[-1], tc[-1])
     x, y = hr_grid(tt, rt, t_end_s=end), hr_grid(tc, rc, t_end_s=end)
-    x, y = sy._LowPass(2.0, 0.15)(x), sy._LowPass(2.0, 0.15)(y)
+    x, y = grid.LowPass(2.0, 0.15)(x), grid.LowPass(2.0, 0.15)(y)
     ws = windowed_cross_correlation(x, y, step_s=0.5)
     checked = 0
     for s in snaps:
