@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from biofeedback.assessment import assessment_of
 from biofeedback.beats import Beat, Event, EventKind
 from biofeedback.errors import UserError
 from biofeedback.sources.replay import iter_session
@@ -439,6 +440,7 @@ def analyze(
     }
     if {"therapist", "client"} <= set(data.series):
         result["synchrony"] = _clean(synchrony_of(data, found=found))
+    result["assessment"] = _clean(assessment_of(data, found))
     if data.meta.get("files") is not None:
         result["input"] = _clean(
             {k: data.meta.get(k) for k in ("files", "notes", "clock_start_s", "trimmed_s")}

@@ -67,6 +67,15 @@ class EventKind:
     #: ``{"state": "end"}`` when it ends (completed or cut short) and ``{"state": "skipped"}``
     #: when the user skips it. The stretch from ``start`` to ``end`` is the person's reference.
     BASELINE = "baseline"
+    #: The resonance-frequency assessment (:mod:`hrv.assessment`), session-wide (``role``
+    #: ``None``): ``{"state": "step", "index": i, "rate_bpm": r, "duration_s": planned}`` when
+    #: paced step ``i`` (from 0) begins, ``{"state": "rest", "index": i, "duration_s": planned}``
+    #: when the rest after step ``i`` begins, ``{"state": "end"}`` when the run completes and
+    #: ``{"state": "cancelled"}`` when it is stopped early. A step runs from its event to the
+    #: next assessment event (or its planned end, or the end of the recording). The pacer is
+    #: recorded as usual (``pacer`` events): the step's phase reference comes from them. An
+    #: optional ``"role"`` in the step data names the person assessed in a two-person session.
+    ASSESSMENT = "assessment"
 
     #: Events derived from the packets (by the beat timer) or added by the recorder (``end``);
     #: a replay derives them again instead of reading them from the file.

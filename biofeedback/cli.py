@@ -21,7 +21,19 @@ from biofeedback.errors import input_errors
 __all__ = ["main"]
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("demo", "scan", "live", "relay", "replay", "simulate", "analyze", "export", "report")
+COMMANDS = (
+    "demo",
+    "scan",
+    "live",
+    "relay",
+    "replay",
+    "simulate",
+    "analyze",
+    "export",
+    "report",
+    "sessions",
+    "trends",
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -55,6 +55,7 @@ the items it is fed.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -79,6 +80,7 @@ from biofeedback.snapshot import (
 )
 from hrv.artifacts import ArtifactClass, StreamingArtifactClassifier
 from hrv.coherence import coherence_ratio
+from hrv.pacer import PacerSettings, PacerTimeline
 from hrv.rsa import (
     BREATH_BAND_HZ,
     SPONTANEOUS_BREATH_BAND_HZ,
@@ -97,6 +99,8 @@ __all__ = [
 ]
 
 _PENDING = -1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -438,8 +442,10 @@ class Engine:
         self._people: dict[str, _Participant] = {}
         self._strap_state = strap_state
         self._t = 0.0
-        self._pacer: float | None = None
-        self._pacer_t0 = 0.0
+        self._pacer: float | None = None  # rate in force, breaths/min
+        self._pacer_t0 = 0.0  # its cycle origin (inhalation onset), session time
+        self._pacer_timeline = PacerTimeline()
+        self._pacer_settings: PacerSettings | None = None
         self._second = -1
         self._events: list[Event] = []
         self._version = 0
@@ -541,11 +547,21 @@ class Engine:
 
     def _apply_event(self, e: Event) -> None:
         if e.kind == EventKind.PACER:
-            rate = float(e.data.get("rate_bpm") or 0.0)
-            self._pacer = rate if rate > 0 else None
-            self._pacer_t0 = e.t_s
+            try:
+                settings = PacerSettings.from_dict(e.data, strict=False)
+            except ValueError as exc:
+                log.warning("pacer event at %.1f s not used: %s", e.t_s, exc)
+                return
+            last = self._pacer_timeline.changes[-1][0] if self._pacer_timeline.changes else 0.0
+            t = max(e.t_s, last)
+            tl = self._pacer_timeline = self._pacer_timeline.changed(t, settings)
+            self._pacer_settings = settings
+            self._pacer = None if settings is None else settings.rate_bpm
+            # The RSA fit's reference: the inhalation onset of the cycle in force (the switch-on
+            # time when the pacer starts; a change keeps the breathing shape continuous).
+            self._pacer_t0 = t if settings is None else tl.cycle_origin_s(t)
             if self._sync is not None:
-                self._sync.set_pacer(e.t_s, rate)
+                self._sync.set_pacer(e.t_s, self._pacer or 0.0)
             return
         if e.role is None:
             return
@@ -634,6 +650,8 @@ class Engine:
                 ),
                 pacer_bpm=self._pacer,
                 pacer_t0_s=self._pacer_t0,
+                pacer=self._pacer_settings,
+                pacer_timeline=self._pacer_timeline,
                 recent_events=tuple(self._events[-n_recent:]) if n_recent > 0 else (),
                 synchrony=self._sync_snap,
                 synchrony_history=SynchronyHistory(**self._sync_log.views()),

@@ -35,9 +35,10 @@ Public API (names kept stable)
 ``wait(timeout_s=None) -> bool``; ``running``, ``interrupted``, ``error``, ``stats``, ``path``
     The session ended by itself (True) or is still going; whether :meth:`stop` ended it; the
     exception that ended it early (also shown as ``snapshot().message``); the counts.
-``set_pacer(rate_bpm)``
-    Start, change (breaths/min) or, with ``None`` or 0, stop the breathing pacer; recorded as
-    a ``pacer`` event.
+``set_pacer(settings)``
+    Start or change the breathing pacer (:class:`hrv.pacer.PacerSettings`, or a bare rate in
+    breaths/min) or, with ``None`` or 0, stop it; recorded as a ``pacer`` event holding every
+    setting. ``snapshot().pacer_timeline`` then drives the breathing guide.
 ``add_marker(text)``, ``add_event(kind, data=None, role=None)``
     Record a marker, or another session event (e.g. ``EventKind.BASELINE``).
 ``connect(role, address=None)``, ``disconnect(role)``
@@ -81,6 +82,8 @@ from biofeedback.recorder import Recorder, RecordStats
 from biofeedback.snapshot import Snapshot
 from biofeedback.sources import BeatSource
 from biofeedback.store import SessionWriter
+from hrv.pacer import PacerSettings
+from hrv.pacer import event_data as pacer_event_data
 
 __all__ = ["Listener", "SessionController", "run_until_done"]
 
@@ -288,18 +291,22 @@ class SessionController:
         if not self._call(lambda: self._emit(kind, payload, role)):
             self._refused(kind)
 
-    def set_pacer(self, rate_bpm: float | None) -> None:
-        """Start or change the pacer (breaths/min), or stop it (``None`` or 0).
+    def set_pacer(self, settings: PacerSettings | float | None) -> None:
+        """Start or change the breathing pacer, or stop it (``None`` or 0).
+
+        ``settings`` is a :class:`hrv.pacer.PacerSettings` (rate, inhale share, holds), or a
+        bare rate in breaths/min (1-30, a 1:1 cycle without holds). The pacer event records
+        every setting (:meth:`~hrv.pacer.PacerSettings.to_dict`; ``rate_bpm`` 0 for off).
 
         Raises
         ------
         ValueError
-            A rate that is not a finite number from 0 to 30.
+            A rate or setting out of range (nothing is recorded).
         """
-        rate = 0.0 if rate_bpm is None else float(rate_bpm)
-        if not 0.0 <= rate <= 30.0:
-            raise ValueError(f"pacer rate must be 0 (off) to 30 breaths/min, not {rate_bpm}")
-        self.add_event(EventKind.PACER, {"rate_bpm": rate})
+        if settings is not None and not isinstance(settings, PacerSettings):
+            rate = float(settings)
+            settings = None if rate == 0.0 else PacerSettings(rate, strict=False)
+        self.add_event(EventKind.PACER, pacer_event_data(settings))
 
     def add_marker(self, text: str) -> None:
         """Record a marker with ``text``."""

@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from biofeedback.beats import Event
+from hrv.pacer import PacerSettings, PacerTimeline
 
 if TYPE_CHECKING:
     from hrv.synchrony import LiveSnapshot
@@ -389,7 +390,14 @@ class Snapshot:
     pacer_bpm : float or None
         Pacer rate in force, breaths/min; ``None`` while off.
     pacer_t0_s : float
-        Session time the pacer in force started (inhalation onset, pacer phase 0).
+        Inhalation onset (pacer phase 0) of a cycle of the pacer in force, session time: the
+        switch-on time, moved by changes so that the breathing shape stays continuous (the
+        reference of the RSA phase).
+    pacer : hrv.pacer.PacerSettings or None
+        The pacer settings in force (rate, inhale share, holds); ``None`` while off.
+    pacer_timeline : hrv.pacer.PacerTimeline
+        Every pacer change so far: draw the breathing guide from it (``volume(t)``,
+        ``stage(t)``) at the session time of each frame.
     recent_events : tuple of Event
         The last few events, for a short list on screen (all events:
         :meth:`biofeedback.session.SessionController.events_since`).
@@ -412,6 +420,8 @@ class Snapshot:
     participants: Mapping[str, ParticipantSnapshot]
     pacer_bpm: float | None
     pacer_t0_s: float = 0.0
+    pacer: PacerSettings | None = None
+    pacer_timeline: PacerTimeline = field(default_factory=PacerTimeline)
     recent_events: tuple[Event, ...] = ()
     synchrony: LiveSnapshot | None = None
     synchrony_history: SynchronyHistory = field(default_factory=SynchronyHistory)

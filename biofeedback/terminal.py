@@ -19,6 +19,7 @@ from rich.text import Text
 
 from biofeedback.beats import Event, EventKind
 from biofeedback.snapshot import Snapshot
+from hrv.pacer import PacerTimeline
 from hrv.synchrony import describe as describe_synchrony
 
 __all__ = ["TerminalView", "describe_event", "render_snapshot"]
@@ -69,18 +70,28 @@ def describe_event(e: Event) -> str:
     return f"{who}{e.kind}"
 
 
-def breathing_guide(rate_bpm: float, t0_s: float, now_s: float, width: int = 30) -> str:
+_GUIDE_WORDS = {
+    "in": "breathe in ",
+    "hold_in": "hold       ",
+    "out": "breathe out",
+    "hold_out": "hold       ",
+}
+
+
+def breathing_guide(timeline: PacerTimeline, now_s: float, width: int = 30) -> str:
     """One line that fills while breathing in and empties while breathing out.
 
-    The pacer cycle starts with inhalation at ``t0_s``; inhalation and exhalation take half a
-    cycle each (1:1, the ratio the RSA phase is measured against).
+    Drawn from the pacer model (:class:`hrv.pacer.PacerTimeline`): the stage at ``now_s``
+    (in, hold, out, hold) and the progress through it, so inhale share, holds and changes
+    look exactly as the pacer defines them. Empty when the pacer is off.
     """
-    phase = ((now_s - t0_s) * rate_bpm / 60.0) % 1.0
-    inhale = phase < 0.5
-    level = phase / 0.5 if inhale else (1.0 - phase) / 0.5
+    stage = timeline.stage(now_s)
+    if stage is None:
+        return ""
+    x = float(timeline.stage_progress(now_s))
+    level = {"in": x, "hold_in": 1.0, "out": 1.0 - x, "hold_out": 0.0}[str(stage)]
     filled = round(level * width)
-    word = "breathe in " if inhale else "breathe out"
-    return f"{word}  [{'█' * filled}{'·' * (width - filled)}]"
+    return f"{_GUIDE_WORDS[str(stage)]}  [{'█' * filled}{'·' * (width - filled)}]"
 
 
 def render_snapshot(
@@ -93,9 +104,7 @@ def render_snapshot(
     pacer = "off" if snap.pacer_bpm is None else f"{snap.pacer_bpm:g} breaths/min"
     head = Text.assemble((title, "bold"), f"   session time {_clock(snap.t_s)}   pacer {pacer}")
     if snap.pacer_bpm is not None:
-        guide = breathing_guide(
-            snap.pacer_bpm, snap.pacer_t0_s, snap.t_s if now_s is None else now_s
-        )
+        guide = breathing_guide(snap.pacer_timeline, snap.t_s if now_s is None else now_s)
         head = Text.assemble(head, "\n", (guide, "cyan"))
     table = Table(
         expand=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1)

@@ -77,6 +77,9 @@ def format_table(result: dict[str, Any]) -> str:
                 console.print(f"{st['start_s']:.0f}-{st['end_s']:.0f} s{pacer}: {st['summary']}")
         for line in _input_lines(result.get("input")):
             console.print(line, highlight=False)
+        if result.get("assessment"):
+            console.print(assessment_table(result["assessment"]))
+            console.print(assessment_summary(result["assessment"]))
     return cap.get()
 
 
@@ -126,6 +129,55 @@ def _input_lines(info: dict[str, Any] | None) -> list[str]:
         out += [f"  {n}" for n in f.get("notes") or []]
     out += list(info.get("notes") or [])
     return out
+
+
+ASSESSMENT_COLUMNS = [
+    ("breaths/min", "rate_bpm", "{:.1f}"),
+    ("time (s)", None, ""),
+    ("RSA (ms)", "rsa_amplitude_ms", "{:.0f}"),
+    ("HR swing (beats/min)", "peak_to_trough_bpm", "{:.1f}"),
+    ("LF peak (ms²)", "lf_peak_ms2", "{:,.0f}"),
+    ("phase (°)", "phase_deg", "{:+.0f}"),
+    ("followed (%)", "followed", ""),
+]
+
+
+def assessment_table(a: dict[str, Any]):
+    """The assessment's steps as a rich table (one row per step, the suggestion marked)."""
+    from rich.table import Table
+
+    t = Table(
+        caption="RSA: sine-fit amplitude at the step rate; HR swing: peak-to-trough heart rate "
+        "per breath (Lehrer); phase: heart-rate peak against the pacer's fullest lungs "
+        "(+ earlier); followed: share of breathing-band power at the pacer rate",
+        caption_justify="left",
+        title=f"Resonance-frequency assessment ({a.get('role') or 'unknown person'}, "
+        f"{a.get('status')})",
+        title_justify="left",
+    )
+    for label, _key, _fmt_s in ASSESSMENT_COLUMNS:
+        t.add_column(label, justify="right")
+    for st in a.get("steps") or []:
+        cells = []
+        for _label, key, fmt in ASSESSMENT_COLUMNS:
+            if key is None:
+                cells.append(f"{st['start_s']:.0f}-{st['end_s']:.0f}")
+            elif key == "followed":
+                v = st.get(key)
+                cells.append("–" if v is None else f"{100 * v:.0f}")
+            else:
+                cells.append(_fmt(st.get(key), fmt))
+        if st.get("rate_bpm") == a.get("suggested_bpm"):
+            cells[0] = f"▶ {cells[0]}"
+        t.add_row(*cells)
+    return t
+
+
+def assessment_summary(a: dict[str, Any]) -> str:
+    """One line with the suggestion, then the reasoning."""
+    s = a.get("suggested_bpm")
+    head = f"Suggested rate: {s:g} breaths/min" if s is not None else "No suggested rate"
+    return f"[bold]{head}[/bold]\n{a.get('reason') or ''}"
 
 
 def run(args: argparse.Namespace) -> int:

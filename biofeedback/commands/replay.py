@@ -139,6 +139,9 @@ def summarise(stats: RecordStats, path: str, interrupted: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from biofeedback.library import resolve_session
+
+    args.file = resolve_session(args.file)  # a path, or a session's name in the library
     source = make_replay_source(args.file, args)
     if args.record and Path(args.record).exists():
         raise UserError(f"{args.record}: file exists; not overwriting a recording")
@@ -189,7 +192,7 @@ def register(sub) -> None:
         description="Play a recorded session back: the stored notification bytes "
         "go through the strap parser again, so beats equal the live run's.",
     )
-    p.add_argument("file", help="a session file")
+    p.add_argument("file", help="a session file, or a session's name as listed by `sessions`")
     add_play_options(p, default_speed="1")
     p.add_argument("--record", metavar="OUT", help="record the replay to a new session file")
     p.set_defaults(func=run)

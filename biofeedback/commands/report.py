@@ -16,7 +16,7 @@ def register(sub) -> None:
         description="Analyse a session file and write its report: one HTML file that opens "
         "offline in any browser and prints on A4. A reflective aid, not a diagnosis.",
     )
-    p.add_argument("file", metavar="FILE", help="a session file")
+    p.add_argument("file", metavar="FILE", help="a session file, or a session's name as listed")
     p.add_argument("--out", required=True, type=Path, help="the HTML file to write")
     p.add_argument(
         "--no-progress", action="store_true", help="no progress bar (it is off when not a terminal)"
@@ -27,8 +27,10 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from biofeedback.library import resolve_session
     from biofeedback.report.build import write_report
 
+    args.file = resolve_session(args.file)  # a path, or a session's name in the library
     show = not args.no_progress and sys.stderr.isatty()
     if not show:
         out = write_report(args.file, args.out)

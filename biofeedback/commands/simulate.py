@@ -31,7 +31,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "slow heart-rate changes for the whole session.",
     )
     p.add_argument("--out", required=True, type=Path, help="session file to write")
-    p.add_argument("--minutes", type=float, default=10.0, help="session length (default 10)")
+    p.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help="session length (default 10; with --assessment it follows from the steps)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--pace-bpm",
@@ -50,7 +55,43 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--ectopic-per-min", type=float, default=0.0, help="ectopic beats per minute (default 0)"
     )
     p.add_argument("--solo", action="store_true", help="one person (role 'solo')")
+    p.add_argument(
+        "--resonance-bpm",
+        type=float,
+        default=None,
+        help="breathing rate (3-10 breaths/min) where the simulated heart responds most "
+        "(default 6; with --assessment a sharper response than in ordinary sessions)",
+    )
+    p.add_argument(
+        "--assessment",
+        action="store_true",
+        help="one person doing the resonance-frequency assessment: 1 min resting, then each "
+        "rate of --assessment-rates for --step-s with --rest-s rests, then 30 s",
+    )
+    p.add_argument(
+        "--assessment-rates",
+        default="6.5,6.0,5.5,5.0,4.5",
+        metavar="R,R,...",
+        help="assessment step rates, breaths/min, in order (default 6.5,6.0,5.5,5.0,4.5)",
+    )
+    p.add_argument("--step-s", type=float, default=120.0, help="assessment step length, s (120)")
+    p.add_argument("--rest-s", type=float, default=30.0, help="rest between steps, s (default 30)")
     p.add_argument("--overwrite", action="store_true", help="replace any existing file")
+    p.add_argument(
+        "--series",
+        type=int,
+        metavar="N",
+        help="write N sessions of one --label, a week apart, into the folder --out: a resting "
+        "baseline then the pacer at 6/min, the client's (or --solo person's) resting RMSSD "
+        "changing by --drift-rmssd-ms per session; the truth is in each file's metadata",
+    )
+    p.add_argument("--label", help="session label of a --series (e.g. a client code)")
+    p.add_argument(
+        "--drift-rmssd-ms",
+        type=float,
+        default=0.0,
+        help="change of resting RMSSD per session in a --series, ms (default 0)",
+    )
     p.set_defaults(func=run)
 
 
@@ -62,7 +103,9 @@ def build_config(args: argparse.Namespace) -> SimulationConfig:
             raise UserError(f"{name} must be a finite number, not {v}")
         return v
 
-    minutes = finite("--minutes", args.minutes)
+    if getattr(args, "assessment", False):
+        return _assessment_config(args, finite)
+    minutes = finite("--minutes", 10.0 if args.minutes is None else args.minutes)
     if not 0 < minutes <= 24 * 60:
         raise UserError(f"--minutes must be above 0 and at most 1440, not {args.minutes:g}")
     if args.seed < 0:
@@ -84,14 +127,21 @@ def build_config(args: argparse.Namespace) -> SimulationConfig:
     if args.solo and coupling > 0:
         raise UserError("--coupling needs two people; leave out --solo")
     duration = minutes * 60.0
+    resonance = _resonance(args, finite)
     if args.solo:
         people: tuple[PersonConfig, ...] = (
-            PersonConfig("solo", mean_hr_bpm=70.0, ectopic_per_min=ectopic),
+            PersonConfig(
+                "solo", mean_hr_bpm=70.0, ectopic_per_min=ectopic, resonance_bpm=resonance
+            ),
         )
     else:
         people = (
             PersonConfig(
-                "therapist", mean_hr_bpm=68.0, breathing_rate_bpm=13.0, ectopic_per_min=ectopic
+                "therapist",
+                mean_hr_bpm=68.0,
+                breathing_rate_bpm=13.0,
+                ectopic_per_min=ectopic,
+                resonance_bpm=resonance,
             ),
             PersonConfig(
                 "client",
@@ -99,6 +149,7 @@ def build_config(args: argparse.Namespace) -> SimulationConfig:
                 breathing_rate_bpm=15.0,
                 ectopic_per_min=ectopic,
                 contact=True,
+                resonance_bpm=resonance,
             ),
         )
     pacing = (PacedSegment(0.0, duration, pace, transition_s=0.0),) if pace else ()
@@ -111,7 +162,81 @@ def build_config(args: argparse.Namespace) -> SimulationConfig:
     )
 
 
+def _resonance(args: argparse.Namespace, finite) -> float:
+    r = getattr(args, "resonance_bpm", None)
+    if r is None:
+        return 6.0
+    if not 3 <= finite("--resonance-bpm", r) <= 10:
+        raise UserError(f"--resonance-bpm must be between 3 and 10 breaths per minute, not {r:g}")
+    return r
+
+
+#: Lead-in before the first step and time after the last, s.
+_ASSESSMENT_LEAD_S = 60.0
+_ASSESSMENT_TAIL_S = 30.0
+
+
+def _assessment_config(args: argparse.Namespace, finite) -> SimulationConfig:
+    """One person doing the resonance-frequency assessment (``--assessment``).
+
+    The person sits quietly (slow heart-rate fluctuations of 1.5 beats/min standard deviation
+    instead of the 3 of a conversation) and has a sharp baroreflex resonance at
+    ``--resonance-bpm`` (``baroreflex_share`` 0.6, half-width 0.8 breaths/min; see
+    :mod:`biofeedback.simulate.physiology`), and follows the pacer in every step (10 s to
+    settle on a new rate).
+    """
+    if args.minutes is not None:
+        raise UserError("--minutes does not go with --assessment: the steps set the length")
+    if args.coupling > 0:
+        raise UserError("--coupling needs two people; an assessment is one person")
+    if args.pace_bpm:
+        raise UserError("--pace-bpm does not go with --assessment: the steps set the pacer")
+    try:
+        rates = [float(x) for x in str(args.assessment_rates).split(",") if x.strip()]
+    except ValueError:
+        raise UserError(
+            f"--assessment-rates must be numbers separated by commas, not {args.assessment_rates!r}"
+        ) from None
+    if not rates or not all(math.isfinite(r) and 3 <= r <= 10 for r in rates):
+        raise UserError(
+            f"--assessment-rates must be 3-10 breaths per minute each, not {args.assessment_rates}"
+        )
+    step = finite("--step-s", args.step_s)
+    rest = finite("--rest-s", args.rest_s)
+    if not 30 <= step <= 600:
+        raise UserError(f"--step-s must be between 30 and 600 seconds, not {step:g}")
+    if not 0 <= rest <= 600:
+        raise UserError(f"--rest-s must be between 0 and 600 seconds, not {rest:g}")
+    ectopic = finite("--ectopic-per-min", args.ectopic_per_min)
+    if not 0 <= ectopic <= 20:
+        raise UserError(f"--ectopic-per-min must be between 0 and 20, not {ectopic:g}")
+    if args.seed < 0:
+        raise UserError(f"--seed must be 0 or more, not {args.seed}")
+    segments, t = [], _ASSESSMENT_LEAD_S
+    for i, r in enumerate(rates):
+        segments.append(PacedSegment(t, t + step, r, transition_s=10.0))
+        t += step + (rest if i < len(rates) - 1 else 0.0)
+    person = PersonConfig(
+        "solo",
+        mean_hr_bpm=70.0,
+        arousal_sd_bpm=1.5,
+        ectopic_per_min=ectopic,
+        resonance_bpm=_resonance(args, finite),
+        baroreflex_share=0.6,
+        baroreflex_width_bpm=0.8,
+    )
+    return SimulationConfig(
+        people=(person,),
+        duration_s=t + _ASSESSMENT_TAIL_S,
+        seed=args.seed,
+        pacing=tuple(segments),
+        assessment=True,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "series", None) is not None:
+        return _run_series(args)
     config = build_config(args)
     out: Path = args.out
     overwrite = bool(args.overwrite)
@@ -132,4 +257,35 @@ def run(args: argparse.Namespace) -> int:
     stats = record_to_file(source, out, overwrite=overwrite)
     beats = ", ".join(f"{r} {stats.beats.get(r, 0)} beats" for r in source.roles)
     print(f"wrote {out}: {beats}, {stats.last_t_s:.1f} s")
+    return 0
+
+
+def _run_series(args: argparse.Namespace) -> int:
+    """``--series N``: sessions of one label with a known drift (see ``simulate.series``)."""
+    from biofeedback.simulate.series import simulate_series
+
+    if not 1 <= args.series <= 100:
+        raise UserError(f"--series must be between 1 and 100 sessions, not {args.series}")
+    if not args.label or "/" in args.label or args.label.startswith("."):
+        raise UserError("--series needs a --label (a client code; no '/' and not starting '.')")
+    if args.pace_bpm or args.coupling or args.ectopic_per_min:
+        raise UserError("--series uses its own layout; leave out --pace-bpm, --coupling, --ectopic")
+    if not math.isfinite(args.drift_rmssd_ms) or not math.isfinite(args.minutes):
+        raise UserError("--drift-rmssd-ms and --minutes must be finite numbers")
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"{args.out}: is a file; --series writes into a folder")
+    try:
+        paths = simulate_series(
+            args.out,
+            n=args.series,
+            label=args.label,
+            drift_rmssd_ms=args.drift_rmssd_ms,
+            minutes=args.minutes,
+            seed=args.seed,
+            solo=args.solo,
+            overwrite=args.overwrite,
+        )
+    except ValueError as exc:
+        raise UserError(f"--series: {exc}") from exc
+    print(f"wrote {len(paths)} sessions labelled {args.label!r} into {args.out}")
     return 0

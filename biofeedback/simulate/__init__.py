@@ -18,7 +18,7 @@ byte-identical packets.
 """
 
 from biofeedback.simulate.assembly import MODEL_VERSION, PersonBeats, Simulation, simulate_session
-from biofeedback.simulate.physiology import rsa_amplitude_ms
+from biofeedback.simulate.physiology import rsa_amplitude_ms, rsa_response
 from biofeedback.simulate.settings import (
     ROLES,
     CouplingConfig,
@@ -37,5 +37,6 @@ __all__ = [
     "Simulation",
     "SimulationConfig",
     "rsa_amplitude_ms",
+    "rsa_response",
     "simulate_session",
 ]

@@ -20,7 +20,7 @@ from biofeedback.simulate.physiology import (
     beats_from_signal,
     insert_artifacts,
     person_signal,
-    rsa_amplitude_ms,
+    rsa_response,
 )
 from biofeedback.simulate.settings import PersonConfig, SimulationConfig, jsonable
 
@@ -109,6 +109,10 @@ def simulate_session(config: SimulationConfig) -> Simulation:
         due, ``delay_s``) and ``timing_offsets``: per connected stretch, ``connected_s`` (its
         start: 0 or a drop-out's end; it holds the beats after that time), ``from_s`` (arrival
         of its first beats) and ``offset_s`` (receiver beat time minus true beat time).
+        With a ``baroreflex_share``, paced segments also give ``rsa_phase_deg`` (heart-rate
+        peak against the lung-volume peak, degrees; negative: later). An assessment adds
+        ``assessment``: ``rates_bpm`` (the steps) and ``largest_response_bpm`` per role (the
+        step rate with the largest RSA).
 
     Raises
     ------
@@ -166,8 +170,10 @@ def simulate_session(config: SimulationConfig) -> Simulation:
         events.append(
             Event(float(seg.start_s), EventKind.PACER, None, {"rate_bpm": float(seg.rate_bpm)})
         )
-        if not any(o.start_s == seg.end_s for o in config.pacing):
+        if config.assessment or not any(o.start_s == seg.end_s for o in config.pacing):
             events.append(Event(float(seg.end_s), EventKind.PACER, None, {"rate_bpm": 0.0}))
+    if config.assessment:
+        events += _assessment_events(config)
     order = {r: i for i, r in enumerate(roles)}
     # On equal times: strap events (disconnects first) before session-wide ones (the pacer).
     events.sort(
@@ -207,6 +213,8 @@ def simulate_session(config: SimulationConfig) -> Simulation:
         "participants": participants,
         "config": config.to_dict(),
     }
+    if config.assessment:
+        ground_truth["assessment"] = _assessment_truth(config)
     return Simulation(
         config=config,
         packets=packets,
@@ -232,7 +240,7 @@ def _segments(
             return
         sel = (t >= a) & (t < b)
         rate = float(np.mean(spont_rate[sel])) if sel.any() else p.breathing_rate_bpm
-        amp = rsa_amplitude_ms(rate, resonance_bpm=p.resonance_bpm, hrv_scale=p.hrv_scale)
+        amp = abs(rsa_response(rate, p))
         out.append(
             {
                 "start_s": float(a),
@@ -246,7 +254,8 @@ def _segments(
 
     for s in paced:
         spontaneous(edge, s.start_s)
-        amp = rsa_amplitude_ms(s.rate_bpm, resonance_bpm=p.resonance_bpm, hrv_scale=p.hrv_scale)
+        h = rsa_response(s.rate_bpm, p)
+        amp = abs(h)
         out.append(
             {
                 "start_s": float(s.start_s),
@@ -259,6 +268,35 @@ def _segments(
                 "rsa_phase": "RR shortest at the end of each inhalation (pacer phase 0.5)",
             }
         )
+        if p.baroreflex_share:
+            out[-1]["rsa_phase"] = "RR shortest rsa_phase_deg after the end of each inhalation"
+            out[-1]["rsa_phase_deg"] = round(float(np.degrees(np.angle(h))), 3)
         edge = s.end_s
     spontaneous(edge, cfg.duration_s)
+    return out
+
+
+def _assessment_events(cfg: SimulationConfig) -> list[Event]:
+    """``assessment`` events for the pacer segments taken as the steps of one run."""
+    steps = sorted(cfg.pacing, key=lambda s: s.start_s)
+    out = []
+    for i, seg in enumerate(steps):
+        data = {"state": "step", "index": i, "rate_bpm": float(seg.rate_bpm)}
+        data["duration_s"] = float(seg.end_s - seg.start_s)
+        out.append(Event(float(seg.start_s), EventKind.ASSESSMENT, None, data))
+        nxt = steps[i + 1].start_s if i + 1 < len(steps) else None
+        if nxt is not None and nxt > seg.end_s:
+            rest = {"state": "rest", "index": i, "duration_s": float(nxt - seg.end_s)}
+            out.append(Event(float(seg.end_s), EventKind.ASSESSMENT, None, rest))
+    out.append(Event(float(steps[-1].end_s), EventKind.ASSESSMENT, None, {"state": "end"}))
+    return out
+
+
+def _assessment_truth(cfg: SimulationConfig) -> dict[str, Any]:
+    """Per person: the step rate where the simulated heart responds most."""
+    rates = [float(s.rate_bpm) for s in sorted(cfg.pacing, key=lambda s: s.start_s)]
+    out: dict[str, Any] = {"rates_bpm": rates, "largest_response_bpm": {}}
+    for p in cfg.people:
+        amps = [abs(rsa_response(r, p)) for r in rates]
+        out["largest_response_bpm"][p.role] = rates[int(np.argmax(amps))]
     return out

@@ -64,6 +64,13 @@ class PersonConfig:
     contact : bool or None
         Contact field of the notifications: ``None`` sends flags 0x10 like a Polar H10,
         ``True`` 0x16 like a Polar H7.
+    baroreflex_share : float
+        Share (0-1) of the RSA at the resonance rate that comes from a sharp baroreflex
+        resonance with its own phase response
+        (:func:`biofeedback.simulate.physiology.rsa_response`); 0, the default, keeps the broad
+        in-phase resonance curve alone.
+    baroreflex_width_bpm : float
+        Half-width of that sharp resonance, breaths per minute (0.2-5).
     """
 
     role: str
@@ -79,6 +86,8 @@ class PersonConfig:
     missed_times_s: tuple[float, ...] = ()
     dropouts: tuple[tuple[float, float], ...] = ()
     contact: bool | None = None
+    baroreflex_share: float = 0.0
+    baroreflex_width_bpm: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,11 @@ class SimulationConfig:
         Uniform range of the delivery latency.
     late_bursts_per_min : float
         Rate of held-back bursts per strap, per minute.
+    assessment : bool
+        The pacer segments are the steps of a resonance-frequency assessment: ``assessment``
+        events mark each step, the rest after it and the end
+        (:class:`biofeedback.beats.EventKind`), and the pacer is switched off at the end of every
+        step (each step starts a fresh cycle).
     """
 
     people: tuple[PersonConfig, ...]
@@ -158,14 +172,26 @@ class SimulationConfig:
     notify_interval_s: float = 1.0
     latency_s: tuple[float, float] = (0.005, 0.040)
     late_bursts_per_min: float = 0.2
+    assessment: bool = False
 
     @property
     def roles(self) -> tuple[str, ...]:
         return tuple(p.role for p in self.people)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (tuples become lists)."""
-        return jsonable(dataclasses.asdict(self))
+        """JSON-serialisable form (tuples become lists).
+
+        The assessment fields are left out while they are off (``assessment`` false, a
+        person's ``baroreflex_share`` 0), so sessions simulated without them keep the stored
+        settings they had before these options existed (the sample files compare equal).
+        """
+        d = jsonable(dataclasses.asdict(self))
+        if not self.assessment:
+            del d["assessment"]
+        for person in d["people"]:
+            if not person["baroreflex_share"]:
+                del person["baroreflex_share"], person["baroreflex_width_bpm"]
+        return d
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first bad field."""
@@ -192,6 +218,8 @@ class SimulationConfig:
             _check_range(f"{p.role}: arousal sd", p.arousal_sd_bpm, 0, 20)
             _check_range(f"{p.role}: ectopic beats per minute", p.ectopic_per_min, 0, 20)
             _check_range(f"{p.role}: missed beats per minute", p.missed_per_min, 0, 20)
+            _check_range(f"{p.role}: baroreflex share", p.baroreflex_share, 0, 1)
+            _check_range(f"{p.role}: baroreflex width", p.baroreflex_width_bpm, 0.2, 5)
             for a, b in p.dropouts:
                 if not 0 <= a < b <= self.duration_s:
                     raise ValueError(f"{p.role}: drop-out ({a}, {b}) is not inside the session")
@@ -205,6 +233,8 @@ class SimulationConfig:
                 raise ValueError("pacer segments overlap")
             last_end = seg.end_s
             _check_range("pacer rate", seg.rate_bpm, 3, 30)
+        if self.assessment and not self.pacing:
+            raise ValueError("an assessment needs at least one paced step")
         c = self.coupling
         _check_range("coupling strength", c.strength, 0, 1)
         _check_range("coupling lag", c.lag_s, 0, 30)

@@ -14,6 +14,7 @@ from biofeedback.sources.replay import iter_session
 from biofeedback.store import SessionReader
 from hrv.artifacts import classify_intervals
 from hrv.coherence import coherence_ratio
+from hrv.pacer import PacerSettings
 from hrv.rsa import SPONTANEOUS_BREATH_BAND_HZ, estimate_breathing_rate, rsa_at_rate
 from hrv.time_domain import time_domain
 
@@ -166,3 +167,43 @@ def test_pacer_events_set_and_clear_the_rate():
     assert engine.snapshot().pacer_bpm == 6.0
     engine.feed(Event(65.0, EventKind.PACER, None, {"rate_bpm": 0}))
     assert engine.snapshot().pacer_bpm is None
+
+
+def test_rsa_after_a_pacer_change_mid_breath_is_fitted_against_the_continued_cycle():
+    # Pacer on at 0 s at 6/min (10 s cycles); at 127.5 s, three quarters into cycle 12, the
+    # rate changes to 5/min. The breathing shape continues (hrv.pacer), so the new 12 s cycles
+    # start 0.75 * 12 = 9 s before the change: at 118.5 s, the RSA fit's reference from then on.
+    change = Event(127.5, EventKind.PACER, None, PacerSettings(5.0).to_dict())
+    items = [i for i in iter_session(SOLO) if i.t_s < 200.0]
+    engine = Engine(("solo",))
+    for i in items:
+        if change is not None and i.t_s >= change.t_s:
+            engine.feed(change)
+            change = None
+        engine.feed(i)
+    snap = engine.snapshot()
+    assert snap.pacer_bpm == 5.0 and snap.pacer == PacerSettings(5.0)
+    assert snap.pacer_t0_s == pytest.approx(118.5, abs=1e-9)
+    assert [t for t, _ in snap.pacer_timeline.changes] == [0.0, 127.5]
+    got = snap.participants["solo"]
+    t, rr, _ = _beats_and_gaps(items, "solo")
+    upto = t <= got.slow_t_s
+    t, rr = t[upto], rr[upto]
+    w = t > t[-1] - 60.0
+    fit = rsa_at_rate(t[w], rr[w], 5.0, 118.5)
+    assert got.rsa_amplitude_ms == pytest.approx(fit.amplitude_ms, rel=1e-9)
+    assert got.rsa_phase_deg == pytest.approx(fit.phase_deg, rel=1e-9)
+    # The once-a-second series records the rate in force at each second.
+    series = got.series
+    assert set(series.pacer_bpm[series.t_s < 127.0]) == {6.0}
+    assert set(series.pacer_bpm[series.t_s > 128.5]) == {5.0}
+
+
+def test_pacer_events_of_older_recordings_and_bad_ones():
+    engine = Engine(("solo",))
+    engine.feed(Event(5.0, EventKind.PACER, None, {"rate_bpm": 6.0}))  # rate only: 1:1
+    assert engine.snapshot().pacer == PacerSettings(6.0, 0.5, 0.0, 0.0)
+    engine.feed(Event(9.0, EventKind.PACER, None, {"rate_bpm": "fast"}))  # ignored, logged
+    assert engine.snapshot().pacer_bpm == 6.0
+    engine.feed(Event(12.0, EventKind.PACER, None, {"rate_bpm": 0.0}))
+    assert engine.snapshot().pacer is None and engine.snapshot().pacer_bpm is None

@@ -17,8 +17,8 @@ from biofeedback.cli import main
 from biofeedback.report.build import MARK, _slice
 from biofeedback.report.svg import Series, Span, decimate, nice_ticks, time_chart
 from biofeedback.report.timeline import person_timeline
-from biofeedback.session_series import write_simulated
 from biofeedback.simulate import PacedSegment, PersonConfig, SimulationConfig
+from biofeedback.simulate.series import write_simulated
 from hrv.artifacts import correct_artifacts
 from hrv.time_domain import time_domain
 

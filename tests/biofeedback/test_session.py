@@ -14,6 +14,7 @@ from biofeedback.engine import Engine
 from biofeedback.session import SessionController
 from biofeedback.sources.replay import ReplaySource, iter_session
 from biofeedback.store import SessionReader
+from hrv.pacer import PacerSettings
 
 from ..conftest import ROOT
 
@@ -139,7 +140,7 @@ def test_commands_from_another_thread_are_recorded_and_listeners_cannot_break_it
         mine = [e for e in r.events() if e.kind in (EventKind.PACER, EventKind.MARKER)]
         n_packets = len(list(r.packets()))
     assert [(e.kind, dict(e.data)) for e in mine] == [
-        (EventKind.PACER, {"rate_bpm": 6.0}),
+        (EventKind.PACER, PacerSettings(6.0).to_dict()),
         (EventKind.MARKER, {"text": "breathing together"}),
         (EventKind.PACER, {"rate_bpm": 0.0}),
     ]
@@ -147,7 +148,7 @@ def test_commands_from_another_thread_are_recorded_and_listeners_cannot_break_it
     assert sum(isinstance(i, Event) and i.kind == EventKind.MARKER for i in seen) == 1
     assert ctl.stats.packets == n_packets > 0
     assert ctl.stats.consumer_errors == len(seen)  # the broken one failed on every item
-    with pytest.raises(ValueError, match="0 \\(off\\) to 30"):
+    with pytest.raises(ValueError, match="1-30 breaths per minute"):
         ctl.set_pacer(45.0)
 
 

@@ -9,17 +9,30 @@ from rich.console import Console
 from biofeedback.engine import Engine
 from biofeedback.sources.replay import iter_session
 from biofeedback.terminal import breathing_guide, render_snapshot
+from hrv.pacer import PacerSettings, PacerTimeline
 
 from ..conftest import ROOT
 
 
 def test_breathing_guide_follows_the_pacer_cycle():
     # 6 breaths/min: 10 s cycles from t0 = 100 s, 5 s in and 5 s out.
-    assert breathing_guide(6.0, 100.0, 100.0, width=10) == "breathe in   [··········]"
-    assert breathing_guide(6.0, 100.0, 102.5, width=10) == "breathe in   [█████·····]"
-    assert breathing_guide(6.0, 100.0, 105.0, width=10) == "breathe out  [██████████]"
-    assert breathing_guide(6.0, 100.0, 108.5, width=10) == "breathe out  [███·······]"
-    assert breathing_guide(6.0, 100.0, 110.0, width=10) == breathing_guide(6.0, 100.0, 100.0, 10)
+    pacer = PacerTimeline().changed(100.0, PacerSettings(6.0))
+    assert breathing_guide(pacer, 100.0, width=10) == "breathe in   [··········]"
+    assert breathing_guide(pacer, 102.5, width=10) == "breathe in   [█████·····]"
+    assert breathing_guide(pacer, 105.0, width=10) == "breathe out  [██████████]"
+    assert breathing_guide(pacer, 108.5, width=10) == "breathe out  [███·······]"
+    assert breathing_guide(pacer, 110.0, width=10) == breathing_guide(pacer, 100.0, 10)
+    assert breathing_guide(pacer, 99.0) == ""  # not on yet
+
+
+def test_breathing_guide_shows_holds_and_the_inhale_share():
+    # 5 breaths/min (12 s) with 1 s holds: 10 s of breathing, 40 % in: in 4 s, hold 1 s,
+    # out 6 s, hold 1 s.
+    pacer = PacerTimeline().changed(0.0, PacerSettings(5.0, 0.4, 1.0, 1.0))
+    assert breathing_guide(pacer, 2.0, width=10) == "breathe in   [█████·····]"
+    assert breathing_guide(pacer, 4.5, width=10) == "hold         [██████████]"
+    assert breathing_guide(pacer, 8.0, width=10) == "breathe out  [█████·····]"
+    assert breathing_guide(pacer, 11.5, width=10) == "hold         [··········]"
 
 
 def _text(snap, now=None):
