@@ -9,7 +9,6 @@ IPv6 off and the loopback interface (design.md section 6).
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -228,18 +227,20 @@ def test_demo_opens_no_network_socket_unless_lsl_is_asked_for(lsl):
 
 @pytest.mark.slow
 def test_relay_on_one_computer_joins_a_live_session_on_another(tmp_path, capsys):
-    """The two-laptop recipe on one machine: `relay` publishes the client's strap, `live`
-    takes it as `--client lsl:NAME` next to the therapist's own strap."""
+    """The two-laptop recipe in one process (LSL does not mind): `relay` publishes the
+    client's strap, `live` takes it as `--client lsl:NAME` next to the therapist's own strap."""
     import json as _json
+    import threading
 
     from biofeedback.cli import main
     from biofeedback.store import SessionReader
     from tests.biofeedback.test_ble import ADDR_A, ADDR_B, H10, paced
+    from tests.support.bumble_backend import load_script
 
     client_caps = [H10[1], H10[2], H10[3]]
     script = tmp_path / "straps.json"
     steps_c = paced(client_caps, 1.0)
-    steps_c[0]["after_s"] = 5.0  # the live session starts before these beats
+    steps_c[0]["after_s"] = 2.0  # time for the other computer to open the stream
     script.write_text(
         _json.dumps(
             {
@@ -251,33 +252,33 @@ def test_relay_on_one_computer_joins_a_live_session_on_another(tmp_path, capsys)
         )
     )
     prefix = f"t-relay-{os.getpid()}"
-    relay = _cli(
-        "relay", "--strap", ADDR_B, "--role", "client", "--lsl-name", prefix,
-        "--duration", "60", "--virtual-straps", str(script),
-    )  # fmt: skip
     out = tmp_path / "live.session"
+    live_rc: list[int] = []
+    # the practitioner's computer starts first and keeps looking for the client's stream
+    live = threading.Thread(
+        target=lambda: live_rc.append(
+            main(
+                ["live", "--therapist", ADDR_A, "--client", f"lsl:{prefix}-client-RR",
+                 "--out", str(out), "--no-ui", "--duration", "14"],
+                backend=load_script(script).backend(),
+            )
+        )
+    )  # fmt: skip
+    live.start()
     try:
-        import pylsl
-
-        # the other computer is up once its stream can be found (its strap starts after)
-        assert pylsl.resolve_byprop("name", f"{prefix}-client-RR", 1, 30.0)
-        rc = main(
-            [
-                "live", "--therapist", ADDR_A, "--client", f"lsl:{prefix}-client-RR",
-                "--out", str(out), "--no-ui", "--duration", "11",
-                "--virtual-straps", str(script),
-            ]
+        time.sleep(1.0)
+        relay_rc = main(
+            ["relay", "--strap", ADDR_B, "--role", "client", "--lsl-name", prefix,
+             "--duration", "9", "--quiet"],
+            backend=load_script(script).backend(),
         )  # fmt: skip
-        relay.send_signal(signal.SIGINT)  # Ctrl-C on the other computer
-        relay_out, err = relay.communicate(timeout=30)
     finally:
-        relay.kill()
-    assert rc == 0
-    assert relay.returncode == 0, err
+        live.join(60)
+    assert relay_rc == 0 and live_rc == [0]
     with SessionReader(out) as r:
         assert r.participants["client"]["name"] == f"LSL stream {prefix}-client-RR"
         assert r.participants["therapist"]["name"] == "Polar H10 T"
         client_rr = [round(b.rr_ms, 3) for b in r.recorded_beats("client")]
-        assert client_rr == [rr for c in client_caps for rr in c[2]], relay_out  # every beat
+        assert client_rr == [rr for c in client_caps for rr in c[2]]  # every beat, exact
         assert len(r.recorded_beats("therapist")) > 0
     capsys.readouterr()
