@@ -449,11 +449,11 @@ class BleSource(BeatSource):
 
     def connect(self, role: str, address: Any | None = None) -> StrapLink | LslLink:
         """Start (or restart) the strap of ``role``; ``address`` defaults to the last one."""
-        link = self.links.get(role)
-        if link is not None and link.task is not None and not link.task.done():
-            if address is None or _address_of(address) == link.address:
-                return link
-            link.request_stop("replaced by another strap")
+        old = self.links.get(role)
+        if old is not None and old.task is not None and not old.task.done():
+            if address is None or _address_of(address) == old.address:
+                return old
+            old.request_stop("replaced by another strap")
         target = address if address is not None else self._targets.get(role)
         if target is None:
             raise ValueError(f"no strap address known for role {role!r}")
