@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
+from importlib.resources import as_file, files
 from pathlib import Path
 
 from biofeedback.commands.replay import (
@@ -15,30 +18,41 @@ from biofeedback.commands.replay import (
 )
 from biofeedback.errors import UserError
 
-#: The bundled two-person sample session (see sample_data/README.md).
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "dyad_session.session"
+#: The bundled two-person sample session, inside the package (a byte-identical copy of
+#: ``sample_data/dyad_session.session``; see sample_data/README.md).
+SAMPLE_NAME = "dyad_session.session"
+
+
+@contextlib.contextmanager
+def sample_session() -> Iterator[Path]:
+    """The bundled sample as a file path, from the installed package (``importlib.resources``;
+    a zipped installation gets a temporary copy for the duration)."""
+    resource = files("biofeedback") / "data" / SAMPLE_NAME
+    if not resource.is_file():
+        raise UserError(
+            f"{SAMPLE_NAME}: the bundled sample session is missing from this installation of "
+            "biofeedback; reinstall the package"
+        )
+    with as_file(resource) as path:
+        yield Path(path)
 
 
 def run(args: argparse.Namespace) -> int:
-    if not SAMPLE.exists():
-        raise UserError(
-            f"{SAMPLE}: the bundled sample session is missing; run the demo from a full "
-            "checkout of the project"
-        )
-    source = make_replay_source(str(SAMPLE), args)
-    publishers = lsl_publishers(source, args)
-    try:
-        controller, interrupted = play(
-            source,
-            title="demo: therapist and client (sample)",
-            quiet=args.quiet,
-            listeners=publishers,
-            setup=lambda c: attach_snapshots(publishers, c),
-        )
-    finally:
-        for pub in publishers:
-            pub.close()
-    print(summarise(controller.stats, SAMPLE.name, interrupted))
+    with sample_session() as sample:
+        source = make_replay_source(str(sample), args)
+        publishers = lsl_publishers(source, args)
+        try:
+            controller, interrupted = play(
+                source,
+                title="demo: therapist and client (sample)",
+                quiet=args.quiet,
+                listeners=publishers,
+                setup=lambda c: attach_snapshots(publishers, c),
+            )
+        finally:
+            for pub in publishers:
+                pub.close()
+    print(summarise(controller.stats, SAMPLE_NAME, interrupted))
     return 130 if interrupted else 0
 
 
