@@ -111,9 +111,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(controller: SessionController, out: Path, args: argparse.Namespace) -> int:
-    controller.start()
-    if args.pace_bpm:
-        controller.set_pacer(args.pace_bpm)
     # On a terminal the live table of every strap's values; in a log or pipe, status lines.
     table = (
         TerminalView(controller, title=f"live session -> {out.name}", clock=controller.session_time)
@@ -128,8 +125,13 @@ def _run(controller: SessionController, out: Path, args: argparse.Namespace) -> 
         events, cursor = controller.events_since(cursor)
         lines.update(controller.snapshot(), events)
 
-    with table if table is not None else contextlib.nullcontext():
-        run_until_done(controller, duration_s=args.duration, on_tick=None if table else show_lines)
+    with controller:  # stopped (straps disconnected, file closed) however this block is left
+        if args.pace_bpm:
+            controller.set_pacer(args.pace_bpm)
+        with table if table is not None else contextlib.nullcontext():
+            run_until_done(
+                controller, duration_s=args.duration, on_tick=None if table else show_lines
+            )
     if table is None:
         show_lines()
     stats = controller.stats
