@@ -11,6 +11,7 @@ from pathlib import Path
 from biofeedback.commands.replay import (
     add_play_options,
     attach_snapshots,
+    dashboard,
     lsl_publishers,
     make_replay_source,
     play,
@@ -38,14 +39,16 @@ def sample_session() -> Iterator[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    title = "demo: therapist and client (sample)"
     with sample_session() as sample:
         source = make_replay_source(str(sample), args)
         publishers = lsl_publishers(source, args)
         try:
             controller, interrupted = play(
                 source,
-                title="demo: therapist and client (sample)",
+                title=title,
                 quiet=args.quiet,
+                window=dashboard(args, title),
                 listeners=publishers,
                 setup=lambda c: attach_snapshots(publishers, c),
             )
@@ -60,8 +63,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "demo",
         help="replay the bundled two-person sample session",
-        description="Replay the bundled 10-minute therapist-client sample session with live "
-        "values. Until the dashboard exists this is the terminal view.",
+        description="Replay the bundled 10-minute therapist-client sample session in the "
+        "dashboard (the terminal view with --no-ui or without a display).",
     )
-    add_play_options(p, default_speed="5")
+    add_play_options(p, default_speed="1")
     p.set_defaults(func=run)
