@@ -240,7 +240,7 @@ def test_relay_on_one_computer_joins_a_live_session_on_another(tmp_path, capsys)
     client_caps = [H10[1], H10[2], H10[3]]
     script = tmp_path / "straps.json"
     steps_c = paced(client_caps, 1.0)
-    steps_c[0]["after_s"] = 2.0  # time for the other computer to open the stream
+    steps_c[0]["after_s"] = 4.0  # time for the other computer to open the stream
     script.write_text(
         _json.dumps(
             {
@@ -259,7 +259,7 @@ def test_relay_on_one_computer_joins_a_live_session_on_another(tmp_path, capsys)
         target=lambda: live_rc.append(
             main(
                 ["live", "--therapist", ADDR_A, "--client", f"lsl:{prefix}-client-RR",
-                 "--out", str(out), "--no-ui", "--duration", "14"],
+                 "--out", str(out), "--no-ui", "--duration", "17"],
                 backend=load_script(script).backend(),
             )
         )
@@ -269,7 +269,7 @@ def test_relay_on_one_computer_joins_a_live_session_on_another(tmp_path, capsys)
         time.sleep(1.0)
         relay_rc = main(
             ["relay", "--strap", ADDR_B, "--role", "client", "--lsl-name", prefix,
-             "--duration", "9", "--quiet"],
+             "--duration", "12", "--quiet"],
             backend=load_script(script).backend(),
         )  # fmt: skip
     finally:
