@@ -30,6 +30,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,7 +276,7 @@ class Library:
         return entries if isinstance(entries, dict) else {}
 
     def _save_index(self, entries: dict[str, Any]) -> None:
-        tmp = self.folder / f"{INDEX_NAME}.{os.getpid()}.part"
+        tmp = self.folder / f"{INDEX_NAME}.{os.getpid()}.{threading.get_ident()}.part"
         try:
             fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
