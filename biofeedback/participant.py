@@ -11,6 +11,7 @@ strap information. See :mod:`biofeedback.engine` for what is computed when.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
@@ -155,7 +156,7 @@ class ParticipantState:
         self,
         role: str,
         cfg: EngineConfig,
-        on_classified: Callable[[str, float, float, bool], None] | None = None,
+        on_classified: Callable[[str, float, float, bool, bool], None] | None = None,
         strap: StrapInfo | None = None,
     ) -> None:
         self.role = role
@@ -164,6 +165,7 @@ class ParticipantState:
         self.ring = BeatRing()
         self.classifier = StreamingArtifactClassifier(batch=cfg.artifact_batch)
         self.n_beats = 0
+        self.gap_marks: deque[bool] = deque()  # after-gap marks of beats not yet classified
         self.last_artifact: str | None = None
         self.gaps = 0
         self.strap = strap if strap is not None else StrapInfo()
@@ -189,6 +191,7 @@ class ParticipantState:
     def append(self, b: Beat) -> None:
         """Under the lock: the beat into the ring."""
         self.ring.append(b.t_s, b.rr_ms, b.after_gap and self.n_beats > 0)
+        self.gap_marks.append(b.after_gap and self.n_beats > 0)
         self.n_beats += 1
 
     def classify(self, b: Beat | None) -> list[Any]:
@@ -209,10 +212,12 @@ class ParticipantState:
             self.ring.drop_before(t_s - self.cfg.history_s)
 
     def forward(self, found: list[Any]) -> None:
-        """Outside the lock: classified beats to live synchrony."""
-        if self.on_classified is not None:
-            for c in found:
-                self.on_classified(self.role, c.t_s, c.rr_ms, int(c.code) > 0)
+        """Outside the lock: classified beats, with their after-gap marks, to live synchrony
+        and the episode trackers (classes become final in beat order)."""
+        for c in found:
+            after_gap = self.gap_marks.popleft() if self.gap_marks else False
+            if self.on_classified is not None:
+                self.on_classified(self.role, c.t_s, c.rr_ms, int(c.code) > 0, after_gap)
 
     def compute_fast(self) -> ParticipantSnapshot:
         """Outside the lock: the per-beat values (reads the ring, which only the feeding
