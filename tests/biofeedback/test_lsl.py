@@ -282,3 +282,29 @@ def test_relay_on_one_computer_joins_a_live_session_on_another(tmp_path, capsys)
         assert client_rr == [rr for c in client_caps for rr in c[2]]  # every beat, exact
         assert len(r.recorded_beats("therapist")) > 0
     capsys.readouterr()
+
+
+def test_markers_stream_carries_pacer_changes_and_markers_at_their_session_time():
+    import pylsl
+
+    from biofeedback.beats import Event, EventKind
+    from biofeedback.lsl.outlets import LslPublisher
+
+    pub = LslPublisher(["client"], prefix=f"t-markers-{os.getpid()}")
+    inlet, info = _inlet(pylsl, f"{pub.prefix}-markers")
+    assert info.type() == "Markers" and info.channel_format() == pylsl.cf_string
+    pub.markers.wait_for_consumers(5.0)
+    pub(Event(12.5, EventKind.PACER, None, {"rate_bpm": 6.0}))
+    pub(Event(30.0, EventKind.MARKER, None, {"text": "topic change"}))
+    pub(Event(45.0, EventKind.PACER, None, {"rate_bpm": 0.0}))
+    rows: list = []
+    stamps: list = []
+    deadline = time.monotonic() + 5
+    while len(rows) < 3 and time.monotonic() < deadline:
+        x, ts = inlet.pull_chunk(timeout=0.2)
+        rows += [r[0] for r in x]
+        stamps += ts
+    pub.close()
+    assert rows == ["pacer 6/min", "marker: topic change", "pacer off"]
+    t = np.array(stamps) + inlet.correction - pub.session_start_lsl
+    assert t == pytest.approx([12.5, 30.0, 45.0], abs=1e-3)
