@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback.assessment import assessment_of
-from biofeedback.beats import Beat, Event, EventKind
+from biofeedback.beats import MAX_RR_MS, MIN_RR_MS, Beat, Event, EventKind
 from biofeedback.errors import UserError
 from biofeedback.sources.replay import iter_session
 from hrv.artifacts import ArtifactResult, correct_artifacts
@@ -418,12 +418,35 @@ def synchrony_of(
     return whole
 
 
+def check_intervals(data: SessionInput) -> None:
+    """Refuse intervals that are not heartbeat intervals (outside ``MIN_RR_MS``-``MAX_RR_MS``).
+
+    The decoder never makes such beats from a strap; an RR file or a caller's arrays could
+    hold them, and one ``1e12`` ms value would stretch every resampled series over 30 years.
+
+    Raises
+    ------
+    UserError
+        Naming the input, the person, the interval's position and value.
+    """
+    for role, s in data.series.items():
+        bad = np.flatnonzero(~((s.rr_ms >= MIN_RR_MS) & (s.rr_ms <= MAX_RR_MS)))
+        if bad.size:
+            j = int(bad[0])
+            more = f" (and {bad.size - 1} more)" if bad.size > 1 else ""
+            raise UserError(
+                f"{data.source}: {role}'s interval {j + 1} is {s.rr_ms[j]:g} ms{more}, outside "
+                f"{MIN_RR_MS:g}-{MAX_RR_MS:g} ms: not a heartbeat interval"
+            )
+
+
 def analyze(
     data: SessionInput, *, correction: str = "auto", pace_bpm: float | None = None
 ) -> dict[str, Any]:
-    """The whole ``analyze --json`` object."""
+    """The whole ``analyze --json`` object (:func:`check_intervals` first)."""
     if correction not in ("auto", "none"):
         raise UserError(f"--artifact-correction must be auto or none, not {correction!r}")
+    check_intervals(data)
     found = {role: detect_artifacts(s) for role, s in data.series.items()}
     result: dict[str, Any] = {
         "source": data.source,

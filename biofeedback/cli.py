@@ -32,6 +32,7 @@ COMMANDS = (
     "report",
     "sessions",
     "trends",
+    "recover",
 )
 
 

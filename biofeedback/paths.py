@@ -10,6 +10,7 @@ from pathlib import Path
 
 __all__ = [
     "APP_DIR_NAME",
+    "make_private_dirs",
     "new_session_path",
     "sessions_dir",
     "user_config_dir",
@@ -57,12 +58,60 @@ def user_config_dir(environ: Mapping[str, str] | None = None, platform: str | No
     return base / APP_DIR_NAME
 
 
+def make_private_dirs(path: Path, own_from: Path | None = None) -> None:
+    """Create ``path`` and any missing folders above it, each readable by the user alone.
+
+    Every folder this creates gets mode 0700 (``mkdir(parents=True)`` would give the parents
+    the umask's 0755). Folders from ``own_from`` down to ``path`` belong to the program and are
+    made 0700 even when they exist already; other existing folders are left as they are.
+
+    Raises
+    ------
+    UserError
+        A folder cannot be created or made private (the message names it and says why).
+    """
+    from biofeedback.errors import UserError
+
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    try:
+        for d in reversed(missing):
+            d.mkdir(mode=0o700)
+            if os.name == "posix":
+                os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask
+        if not path.is_dir():
+            raise UserError(f"{path}: exists and is not a folder; cannot keep sessions there")
+        if own_from is not None and os.name == "posix":
+            d = path
+            while True:
+                os.chmod(d, 0o700)
+                if d == own_from or d.parent == d:
+                    break
+                d = d.parent
+    except OSError as exc:
+        where = exc.filename or path
+        raise UserError(f"{where}: cannot create the folder {path}: {exc.strerror}") from None
+
+
 def sessions_dir(environ: Mapping[str, str] | None = None, platform: str | None = None) -> Path:
-    """The folder for recorded sessions, created readable by the user alone (mode 0700)."""
-    d = user_data_dir(environ, platform) / "sessions"
-    d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if os.name == "posix":
-        os.chmod(d, 0o700)
+    """The folder for recorded sessions, created readable by the user alone (mode 0700).
+
+    The program's own folder above it (:func:`user_data_dir`) is made 0700 too, and any folder
+    created on the way (``~/.local/share`` on a fresh account) as well.
+
+    Raises
+    ------
+    UserError
+        The folder cannot be created (one line naming it).
+    """
+    app = user_data_dir(environ, platform)
+    d = app / "sessions"
+    make_private_dirs(d, own_from=app)
     return d
 
 

@@ -32,7 +32,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from biofeedback.paths import user_config_dir
+from biofeedback.errors import UserError
+from biofeedback.paths import make_private_dirs, user_config_dir
 
 __all__ = ["ROLES", "UserSettings"]
 
@@ -98,21 +99,24 @@ class UserSettings:
         return out
 
     def _save(self) -> None:
-        folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if os.name == "posix":
-            os.chmod(folder, 0o700)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=folder)
+        """Write the file; a folder or file that cannot be written is logged (one line) and
+        the settings stay in memory for this run."""
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self._data, fh, indent=2, sort_keys=True)
-            if os.name == "posix":
-                os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+            folder = self.path.parent
+            make_private_dirs(folder, own_from=folder)
+            fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(self._data, fh, indent=2, sort_keys=True)
+                if os.name == "posix":
+                    os.chmod(tmp, 0o600)
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except (OSError, UserError) as exc:
+            log.warning("could not save the settings to %s: %s", self.path, exc)
 
     # -- straps --------------------------------------------------------------------------------
 

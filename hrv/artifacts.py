@@ -15,7 +15,7 @@ doi:10.1080/03091902.2019.1640306), per interval ``j`` of ``rr`` (ms):
 * long: ``d > 1 and S22 < -1`` or ``|m| > 3`` above the median; short: ``d < -1 and S22 > 1``
   or ``|m| > 3`` below it;
 * missed (a long one): ``|rr / k - med| < Th2`` with ``k = round(rr / med) >= 2`` (the paper
-  uses k = 2; larger k catches several missed beats in a row);
+  uses k = 2; larger k catches several missed beats in a row, up to ``MAX_SPLIT_PARTS``);
 * extra (a short one): ``|rr[j] + rr[j±1] - med| < Th2`` (the paper checks ``j+1``; the
   previous neighbour is checked too).
 * Plus a physiological range: intervals outside 300-2000 ms that are not explained as missed or
@@ -35,7 +35,11 @@ artifacts and on the Polar H10 trigeminy recording, see ``tests/hrv/test_artifac
   series 1-3, lowering RMSSD 15-20 %);
 * missed/extra/pair explanations must fit the median within ``min(Th2, FIT_FRAC * median)``
   (FIT_FRAC 0.15), tighter than ``Th2`` alone once the ceiling applies;
-* detection and correction run twice by default (``max_passes``).
+* detection and correction run twice by default (``max_passes``);
+* an interval is split into at most ``MAX_SPLIT_PARTS`` (5) pieces, and never when it is longer
+  than ``MAX_SPLIT_MS`` (10 s): a longer one is a recording gap or a broken value, not missed
+  beats, so it is flagged ``OUT_OF_RANGE`` and interpolated. Without this limit one absurd
+  value (``1e12`` ms) would be split into about a billion beats.
 
 Correction (every changed interval carries a flag; nothing is altered silently):
 
@@ -95,6 +99,10 @@ TH_FLOOR_MS = 30.0
 TH_CAP_FRAC = 0.45
 S22_MIN_M = 2.5
 TH2_CAP_RATIO = 0.5
+#: Most pieces a missed-beat interval is split into (4 missed beats in a row), and the longest
+#: interval (ms) that may be split at all; see the module docstring.
+MAX_SPLIT_PARTS = 5
+MAX_SPLIT_MS = 10_000.0
 # Missed/extra/pair explanations must fit the local median within min(Th2, this * median).
 FIT_FRAC = 0.15
 # History the streaming classifier keeps: interval j's class reads Th2 over [j-90, j], whose
@@ -237,7 +245,8 @@ def _decide(f: _Features) -> CodeArray:
     short = ((d < -1) & (s22 > 1) & some_m) | (big_m & (rr < med))
     k = np.maximum(np.rint(rr / med), 1.0)
     tol = np.minimum(th2, FIT_FRAC * med)
-    missed = long_ & (k >= 2) & (np.abs(rr / k - med) < tol)
+    splittable = (k >= 2) & (k <= MAX_SPLIT_PARTS) & (rr <= MAX_SPLIT_MS)
+    missed = long_ & splittable & (np.abs(rr / k - med) < tol)
     rr_next = np.append(rr[1:], np.inf)
     rr_prev = np.insert(rr[:-1], 0, np.inf)
     extra = short & ((np.abs(rr + rr_next - med) < tol) | (np.abs(rr + rr_prev - med) < tol))
@@ -427,8 +436,13 @@ def _correct_once(
                 continue
             kind[j] = 4
         elif c is ArtifactClass.MISSED:
-            kind[j] = 2
-            split_k[j] = max(2, round(rr[j] / med[j]))
+            k = max(2, round(rr[j] / med[j])) if math.isfinite(med[j]) and med[j] > 0 else 0
+            if 2 <= k <= MAX_SPLIT_PARTS and rr[j] <= MAX_SPLIT_MS:
+                kind[j] = 2
+                split_k[j] = k
+            else:  # given flags (streaming) may call anything missed: never split it absurdly
+                codes[j] = ArtifactClass.OUT_OF_RANGE
+                kind[j] = 4
         elif c in fixable:
             best, best_err = -1, math.inf
             for p in (j - 1, j + 1):

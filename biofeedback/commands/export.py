@@ -17,6 +17,7 @@ Existing files are never overwritten. Files are readable by the user alone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 from pathlib import Path
@@ -36,9 +37,33 @@ def _new_file(path: Path) -> int:
         raise UserError(f"{path}: cannot create: {exc.strerror}") from None
 
 
+def _write_csv(fd: int, data, roles: list[str]) -> None:
+    from hrv.artifacts import ArtifactClass, classify_intervals
+
+    with os.fdopen(fd, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["role", "index", "time_s", "rr_ms", "after_gap", "artifact"])
+        for role in roles:
+            s = data.series[role]
+            codes = classify_intervals(s.rr_ms) if s.rr_ms.size else np.empty(0, int)
+            after_gap = np.zeros(s.rr_ms.size, dtype=bool)
+            after_gap[s.breaks] = True
+            for i in range(s.rr_ms.size):
+                code = int(codes[i])
+                w.writerow(
+                    [
+                        role,
+                        i,
+                        f"{s.t_s[i]:.6f}",
+                        f"{s.rr_ms[i]:.6f}",
+                        int(after_gap[i]),
+                        ArtifactClass(code).name.lower() if code else "",
+                    ]
+                )
+
+
 def run(args: argparse.Namespace) -> int:
     from biofeedback.analysis import load_input
-    from hrv.artifacts import ArtifactClass, classify_intervals
 
     data = load_input([args.file])
     if not data.meta:
@@ -49,43 +74,43 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"{args.file}: no participant {args.role!r} (has {', '.join(roles)})")
         roles = [args.role]
     out = Path(args.out)
-    written: list[str] = []
+    targets: dict[str | None, Path]
     if args.format == "csv":
-        fd = _new_file(out)
-        with os.fdopen(fd, "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["role", "index", "time_s", "rr_ms", "after_gap", "artifact"])
-            for role in roles:
-                s = data.series[role]
-                codes = classify_intervals(s.rr_ms) if s.rr_ms.size else np.empty(0, int)
-                after_gap = np.zeros(s.rr_ms.size, dtype=bool)
-                after_gap[s.breaks] = True
-                for i in range(s.rr_ms.size):
-                    code = int(codes[i])
-                    w.writerow(
-                        [
-                            role,
-                            i,
-                            f"{s.t_s[i]:.6f}",
-                            f"{s.rr_ms[i]:.6f}",
-                            int(after_gap[i]),
-                            ArtifactClass(code).name.lower() if code else "",
-                        ]
-                    )
-        written.append(str(out))
+        targets = {None: out}
+    elif len(roles) == 1:
+        targets = {roles[0]: out}
     else:
-        targets = (
-            {roles[0]: out}
-            if len(roles) == 1
-            else {r: out.with_name(f"{out.stem}_{r}{out.suffix or '.txt'}") for r in roles}
-        )
+        targets = {r: out.with_name(f"{out.stem}_{r}{out.suffix or '.txt'}") for r in roles}
+    # Every output is checked before any is written, so a refusal leaves nothing half-done.
+    for path in targets.values():
+        if path.exists():
+            raise UserError(f"{path}: file exists; not overwriting it (nothing was written)")
+    written: list[Path] = []
+
+    def remove_written() -> None:  # a failure part-way (disk full) leaves no partial export
+        for p in written:
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+    path = out
+    try:
         for role, path in targets.items():
-            os.close(_new_file(path))
-            write_rr_txt(path, data.series[role].rr_ms)
-            written.append(str(path))
+            fd = _new_file(path)
+            written.append(path)
+            if role is None:
+                _write_csv(fd, data, roles)
+            else:
+                os.close(fd)
+                write_rr_txt(path, data.series[role].rr_ms)
+    except OSError as exc:
+        remove_written()
+        raise UserError(f"{path}: cannot write: {exc.strerror or exc}; nothing was kept") from None
+    except BaseException:
+        remove_written()
+        raise
     for role in roles:
         print(f"{role}: {data.series[role].rr_ms.size} beats")
-    print("wrote " + ", ".join(written))
+    print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
 

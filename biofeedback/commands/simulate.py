@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 from pathlib import Path
 
 from biofeedback.errors import UserError
@@ -15,7 +17,6 @@ from biofeedback.simulate import (
     SimulationConfig,
 )
 from biofeedback.sources.simulated import SimulatedSource
-from biofeedback.store import SessionFileError, SessionReader
 
 __all__ = ["build_config", "register", "run"]
 
@@ -76,7 +77,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--step-s", type=float, default=120.0, help="assessment step length, s (120)")
     p.add_argument("--rest-s", type=float, default=30.0, help="rest between steps, s (default 30)")
-    p.add_argument("--overwrite", action="store_true", help="replace any existing file")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace an existing file (refused without it)"
+    )
     p.add_argument(
         "--series",
         type=int,
@@ -243,18 +246,25 @@ def run(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise UserError(f"{out}: is a folder; give a file name for the session")
     if out.exists() and not overwrite:
-        try:
-            with SessionReader(out) as r:
-                simulated = r.meta.get("source") == "simulator"
-        except SessionFileError:
-            simulated = False
-        if not simulated:
-            raise UserError(
-                f"{out}: file exists and is not a simulated session; pass --overwrite to replace it"
-            )
-        overwrite = True
+        raise UserError(f"{out}: file exists; pass --overwrite to replace it")
+    # Written beside the target and moved into place at the end, so a failure (or Ctrl-C)
+    # never leaves a half-written session, and --overwrite replaces the old file only then.
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
     source = SimulatedSource(config)
-    stats = record_to_file(source, out, overwrite=overwrite)
+    try:
+        stats = record_to_file(source, tmp)
+        if not overwrite and out.exists():
+            raise UserError(f"{out}: file exists; pass --overwrite to replace it")
+        for suffix in ("-wal", "-shm", "-journal"):  # the replaced file's, never the new one's
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{out}{suffix}")
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write the session: {exc.strerror or exc}") from None
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{tmp}{suffix}")
     beats = ", ".join(f"{r} {stats.beats.get(r, 0)} beats" for r in source.roles)
     print(f"wrote {out}: {beats}, {stats.last_t_s:.1f} s")
     return 0

@@ -21,27 +21,34 @@ from typing import Any
 
 from biofeedback.beats import Event, NotificationDecoder, Packet, SourceItem
 
-__all__ = ["BeatSource", "PlaybackClock", "parse_speed"]
+__all__ = ["SPEED_RANGE", "BeatSource", "PlaybackClock", "parse_speed"]
+
+
+#: Accepted replay speeds (factor of real time); ``max`` means as fast as possible.
+SPEED_RANGE = (0.01, 100_000.0)
 
 
 def parse_speed(text: str | float | None) -> float | None:
-    """Parse a replay speed: ``"max"`` (or ``None``) means as fast as possible, else a factor > 0.
+    """Parse a replay speed: ``"max"`` (or ``None``) means as fast as possible, else a factor
+    within :data:`SPEED_RANGE` (0.01 plays 100 times slower than real time).
 
     Raises
     ------
     ValueError
-        Not ``max`` and not a positive number.
+        Not ``max`` and not a number within the range (the message gives the range).
     """
     if text is None:
         return None
     if isinstance(text, str) and text.strip().lower() in {"max", "inf", "fastest"}:
         return None
+    lo, hi = SPEED_RANGE
+    accepted = f"a factor from {lo:g} to {hi:g} or 'max'"
     try:
         v = float(str(text).rstrip("xX"))
     except ValueError:
-        raise ValueError(f"speed must be a positive number or 'max', not {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise ValueError(f"speed must be a positive number or 'max', not {text!r}")
+        raise ValueError(f"speed must be {accepted}, not {text!r}") from None
+    if not lo <= v <= hi:
+        raise ValueError(f"speed must be {accepted}, not {text!r}")
     return v
 
 

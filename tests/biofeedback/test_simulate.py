@@ -444,8 +444,11 @@ def test_simulate_command_writes_a_session(tmp_path: Path, capsys) -> None:
         "leader": "therapist",
     }
     assert gt["pacer"][0]["rate_bpm"] == 6.0 and gt["duration_s"] == 90.0
-    # A simulated session may be replaced without --overwrite.
-    assert main([*argv[:3], "--solo", "--minutes", "1"]) == 0
+    # Even a simulated session is replaced only with --overwrite (the help says so).
+    before = out.read_bytes()
+    assert main([*argv[:3], "--solo", "--minutes", "1"]) == 2
+    assert out.read_bytes() == before
+    assert main([*argv[:3], "--solo", "--minutes", "1", "--overwrite"]) == 0
     with SessionReader(out) as r:
         assert r.roles == ("solo",)
 
@@ -455,7 +458,7 @@ def test_simulate_command_protects_other_files(tmp_path: Path, capsys) -> None:
     other.write_text("keep me")
     assert main(["simulate", "--out", str(other)]) == 2
     err = capsys.readouterr().err
-    assert "not a simulated session" in err and "--overwrite" in err and err.count("\n") == 1
+    assert "file exists" in err and "--overwrite" in err and err.count("\n") == 1
     assert other.read_text() == "keep me"
     # A real recording (source "ble") is protected too.
     real = tmp_path / "real.session"

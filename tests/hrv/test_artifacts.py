@@ -52,6 +52,35 @@ def test_missed_beat_split_evenly_with_times() -> None:
     assert res.burden_pct == pytest.approx(100.0 / bad.size)
 
 
+def test_several_missed_beats_split_up_to_the_limit() -> None:
+    rr = _base()
+    # Three beats missed in a row: one interval of four; split into four even pieces.
+    four = float(np.sum(rr[30:34]))
+    bad = np.concatenate([rr[:30], [four], rr[34:]])
+    res = correct_artifacts(bad, np.cumsum(bad) / 1000.0)
+    assert res.flags[30] == ArtifactClass.MISSED
+    assert res.rr_ms.size == bad.size + 3
+    np.testing.assert_allclose(res.rr_ms[30:34], [four / 4] * 4)
+
+
+@pytest.mark.parametrize("absurd_ms", [1e9, 1e12, 9 * 800.0])
+def test_absurd_interval_is_never_split(absurd_ms: float) -> None:
+    # 1e12 ms looks like 1.25 billion missed beats; splitting it would allocate them all.
+    # Beyond 5 pieces (or 10 s) it is out of range: interpolated in place, one interval.
+    rr = _base(120)
+    bad = np.concatenate([rr[:60], [absurd_ms], rr[60:]])
+    res = correct_artifacts(bad, np.cumsum(bad) / 1000.0)
+    assert res.flags[60] == ArtifactClass.OUT_OF_RANGE
+    assert res.rr_ms.size == bad.size
+    assert res.rr_ms[60] == pytest.approx((rr[59] + rr[60]) / 2)
+    # Flags from elsewhere (the streaming classifier) that call it missed do not split it either.
+    given = np.zeros(bad.size, dtype=np.int8)
+    given[60] = ArtifactClass.MISSED
+    res = correct_artifacts(bad, flags=given, max_passes=1)
+    assert res.rr_ms.size == bad.size
+    assert res.flags[60] == ArtifactClass.OUT_OF_RANGE
+
+
 def test_extra_beat_merged() -> None:
     rr = _base()
     bad = np.concatenate([rr[:30], [0.35 * rr[30], 0.65 * rr[30]], rr[31:]])
