@@ -70,6 +70,7 @@ class BaselineStep:
     """
 
     def __init__(self, duration_s: float = BASELINE_S) -> None:
+        self._started = False
         if not (math.isfinite(duration_s) and duration_s > 0):
             raise ValueError(
                 f"baseline length must be a positive number of seconds, not {duration_s}"
@@ -78,32 +79,38 @@ class BaselineStep:
         self.state = "ready"
         self.start_s: float | None = None
 
-    def start(self, t_s: float) -> list[Action]:
+    def start(self, t_s: float, now_s: float | None = None) -> list[Action]:
+        """Begin at ``t_s``; with ``now_s`` earlier than ``t_s`` the start is only scheduled
+        and :meth:`advance` records it when the session reaches ``t_s``."""
         if self.state != "ready":
             return []
         self.state, self.start_s = "running", float(t_s)
-        data = {"state": "start", "duration_s": self.duration_s}
-        return [Action(float(t_s), EventKind.BASELINE, data)]
+        return self.advance(float(t_s) if now_s is None else float(now_s))
 
     def remaining_s(self, t_s: float) -> float:
         """Seconds left (the countdown); the whole length before it starts, 0 after."""
-        if self.state == "ready":
+        if self.state == "ready" or (self.state == "running" and not self._started):
             return self.duration_s
         if self.state != "running" or self.start_s is None:
             return 0.0
         return max(0.0, self.start_s + self.duration_s - t_s)
 
     def advance(self, t_s: float) -> list[Action]:
+        out: list[Action] = []
         if self.state == "running" and self.start_s is not None:
+            if not self._started and t_s >= self.start_s:
+                self._started = True
+                data = {"state": "start", "duration_s": self.duration_s}
+                out.append(Action(self.start_s, EventKind.BASELINE, data))
             end = self.start_s + self.duration_s
-            if t_s >= end:
+            if self._started and t_s >= end:
                 self.state = "done"
-                return [Action(end, EventKind.BASELINE, {"state": "end"})]
-        return []
+                out.append(Action(end, EventKind.BASELINE, {"state": "end"}))
+        return out
 
     def finish(self, t_s: float) -> list[Action]:
         """End the running baseline now (it still counts, shorter)."""
-        if self.state != "running":
+        if self.state != "running" or not self._started:
             return []
         self.state = "done"
         return [Action(float(t_s), EventKind.BASELINE, {"state": "end"})]
@@ -118,9 +125,9 @@ class BaselineStep:
 
 @dataclass(frozen=True)
 class AssessmentStatus:
-    """Where an assessment run is: ``phase`` ``"ready"``, ``"step"``, ``"rest"``, ``"done"`` or
-    ``"cancelled"``; the step ``index`` and its ``rate_bpm`` (the next step's during a rest);
-    ``remaining_s`` in the current step or rest; ``n_steps``."""
+    """Where an assessment run is: ``phase`` ``"ready"``, ``"scheduled"``, ``"step"``,
+    ``"rest"``, ``"done"`` or ``"cancelled"``; the step ``index`` and its ``rate_bpm`` (the
+    next step's during a rest); ``remaining_s`` in the current step or rest; ``n_steps``."""
 
     phase: str
     index: int
@@ -158,8 +165,8 @@ class AssessmentRun:
         self._bounds: list[tuple[float, str, int]] = []  # (t_s, what starts, step index)
         self._next = 0
 
-    def start(self, t_s: float) -> list[Action]:
-        """Begin with the first step at ``t_s``."""
+    def start(self, t_s: float, now_s: float | None = None) -> list[Action]:
+        """Begin with the first step at ``t_s`` (scheduled when ``now_s`` is earlier)."""
         if self.phase != "ready":
             return []
         t = float(t_s)
@@ -172,8 +179,8 @@ class AssessmentRun:
                     t += s.rest_s
             else:
                 self._bounds.append((t, "end", i))
-        self.phase = "step"
-        return self.advance(float(t_s))
+        self.phase = "scheduled"
+        return self.advance(float(t_s) if now_s is None else float(now_s))
 
     def advance(self, t_s: float) -> list[Action]:
         """Every boundary up to ``t_s`` that has not been given out yet."""
@@ -212,7 +219,11 @@ class AssessmentRun:
         return out
 
     def cancel(self, t_s: float) -> list[Action]:
-        """Stop the run early (pacer off, ``cancelled``)."""
+        """Stop the run early (pacer off, ``cancelled``); a scheduled run is just dropped."""
+        if self.phase == "scheduled":
+            self.phase = "cancelled"
+            self._next = len(self._bounds)
+            return []
         if self.phase not in ("step", "rest"):
             return []
         self.phase = "cancelled"
@@ -227,6 +238,10 @@ class AssessmentRun:
         if self.phase in ("ready", "done", "cancelled") or not self._bounds:
             idx = 0 if self.phase == "ready" else n - 1
             return AssessmentStatus(self.phase, idx, self.plan[idx].rate_bpm, 0.0, n)
+        if self.phase == "scheduled":
+            return AssessmentStatus(
+                "scheduled", 0, self.plan[0].rate_bpm, max(0.0, self._bounds[0][0] - t_s), n
+            )
         k = max(0, self._next - 1)
         _t, what, i = self._bounds[k]
         nxt = self._bounds[k + 1][0] if k + 1 < len(self._bounds) else t_s
@@ -253,6 +268,8 @@ class AssessmentCollector:
         self._breaks: list[int] = []
         self._gap = False
         self._events: list[Event] = []
+        #: Set once the run's ``end`` or ``cancelled`` event has been recorded.
+        self.finished = threading.Event()
 
     def __call__(self, item: Any) -> None:
         with self._lock:
@@ -267,6 +284,11 @@ class AssessmentCollector:
                     self._rr.append(item.rr_ms)
             elif isinstance(item, Event):
                 self._events.append(item)
+                if item.kind == EventKind.ASSESSMENT and item.data.get("state") in (
+                    "end",
+                    "cancelled",
+                ):
+                    self.finished.set()
                 if item.kind == EventKind.GAP and item.role == self.role:
                     self._gap = True
 

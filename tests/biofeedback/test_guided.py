@@ -9,11 +9,11 @@ import pytest
 
 from biofeedback.analysis import analyze, load_input
 from biofeedback.assessment import PlannedStep, default_plan
-from biofeedback.beats import Event, EventKind
+from biofeedback.beats import EventKind
 from biofeedback.guided import AssessmentCollector, AssessmentRun, BaselineStep, apply
 from biofeedback.session import SessionController
-from biofeedback.simulate import PacedSegment, PersonConfig, SimulationConfig
-from biofeedback.sources.simulated import SimulatedSource
+
+from ..following_person import FollowingPerson, assessment_person
 
 
 def _kinds(actions):
@@ -37,6 +37,14 @@ def test_baseline_counts_down_ends_on_time_and_can_be_skipped():
     assert _kinds(f.finish(30.0)) == [(30.0, "baseline", "end")]
     with pytest.raises(ValueError):
         BaselineStep(0.0)
+    # Scheduled for later: nothing until the session gets there, then start and end.
+    later = BaselineStep(30.0)
+    assert later.start(100.0, now_s=5.0) == [] and later.remaining_s(50.0) == 30.0
+    assert later.finish(50.0) == []  # not begun yet
+    assert _kinds(later.advance(200.0)) == [
+        (100.0, "baseline", "start"),
+        (130.0, "baseline", "end"),
+    ]
 
 
 def test_assessment_run_boundaries_rests_late_ticks_and_cancel():
@@ -67,17 +75,14 @@ def test_assessment_run_boundaries_rests_late_ticks_and_cancel():
     assert rates == [6.0, 5.5, 5.0, 4.5]  # 6.5 came with start()
     with pytest.raises(ValueError):
         AssessmentRun([PlannedStep(12.0, 60.0, 0.0)])
-
-
-class FollowingPerson(SimulatedSource):
-    """A simulated person who follows the pacer someone else runs: the simulation's own pacer
-    events are left out, the session's come from the guided steps."""
-
-    async def raw(self):
-        async for item in super().raw():
-            if isinstance(item, Event) and item.kind in (EventKind.PACER, EventKind.ASSESSMENT):
-                continue
-            yield item
+    sched = AssessmentRun([PlannedStep(6.0, 60.0, 0.0)])
+    assert sched.start(50.0, now_s=10.0) == []
+    st = sched.status(20.0)
+    assert (st.phase, st.remaining_s) == ("scheduled", 30.0)
+    assert _kinds(sched.advance(50.0)) == [(50.0, "pacer", 6.0), (50.0, "assessment", "step")]
+    dropped = AssessmentRun([PlannedStep(6.0, 60.0, 0.0)])
+    dropped.start(50.0, now_s=10.0)
+    assert dropped.cancel(20.0) == [] and dropped.advance(500.0) == []
 
 
 @pytest.mark.slow
@@ -85,12 +90,7 @@ def test_guided_session_at_max_speed_is_found_by_analyze(tmp_path):
     # Baseline 0-60 s, then the protocol with 30 s rests, then a marker; the simulated person
     # breathes with the pacer at the planned times and responds most at 5.5 breaths/min.
     plan = default_plan(step_s=120.0, rest_s=30.0)
-    segs, t = [], 60.0
-    for s in plan:
-        segs.append(PacedSegment(t, t + s.duration_s, s.rate_bpm, transition_s=10.0))
-        t += s.duration_s + s.rest_s
-    person = PersonConfig("solo", arousal_sd_bpm=1.5, resonance_bpm=5.5, baroreflex_share=0.6)
-    cfg = SimulationConfig((person,), duration_s=t + 20.0, seed=4, pacing=tuple(segs))
+    cfg = assessment_person(5.5, plan)
     path = tmp_path / "guided.session"
     ctl = SessionController(FollowingPerson(cfg), record_to=path)
     baseline, run, collector = BaselineStep(60.0), AssessmentRun(plan), AssessmentCollector()

@@ -150,8 +150,10 @@ def test_any_change_keeps_volume_and_direction(a: PacerSettings, b: PacerSetting
         "hold_in": (a.hold_after_inhale_s, b.hold_after_inhale_s),
         "hold_out": (a.hold_after_exhale_s, b.hold_after_exhale_s),
     }
-    assert s1 == s0 or i1 == (i0 + 1) % 4 or (
-        i1 == (i0 + 2) % 4 and skipped in hold_s and min(hold_s[skipped]) == 0.0
+    assert (
+        s1 == s0
+        or i1 == (i0 + 1) % 4
+        or (i1 == (i0 + 2) % 4 and skipped in hold_s and min(hold_s[skipped]) == 0.0)
     )
 
 
