@@ -17,6 +17,7 @@ Shape::
     {"version": 1,
      "straps": {"therapist": {"address": "...", "name": "Polar H10 ..."}, ...},
      "batteries": {"ADDRESS": 87},
+     "labels": ["C-7K2P", ...],
      "resonance": {"LABEL": {"rate_bpm": 5.5, "reason": "...", "session": "file name"}}}
 """
 
@@ -64,7 +65,7 @@ class UserSettings:
     # -- file ----------------------------------------------------------------------------------
 
     def _empty(self) -> dict[str, Any]:
-        return {"version": _VERSION, "straps": {}, "batteries": {}, "resonance": {}}
+        return {"version": _VERSION, "straps": {}, "batteries": {}, "labels": [], "resonance": {}}
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -95,6 +96,10 @@ class UserSettings:
         out = self._empty()
         out["straps"] = dict(data.get("straps", {}))
         out["batteries"] = dict(data.get("batteries", {}))
+        labels = data.get("labels", [])
+        out["labels"] = (
+            [x for x in labels if isinstance(x, str)] if isinstance(labels, list) else []
+        )
         out["resonance"] = dict(data.get("resonance", {}))
         return out
 
@@ -151,6 +156,22 @@ class UserSettings:
             self._save()
 
     # -- resonance rate per label ----------------------------------------------------------------
+
+    def labels(self) -> list[str]:
+        """Session labels used before, most recent first."""
+        seen = [x for x in self._data["labels"] if isinstance(x, str) and x]
+        seen += [k for k in self._data["resonance"] if k not in seen]
+        return seen
+
+    def remember_label(self, label: str) -> None:
+        """Put ``label`` first in :meth:`labels` (at most 50 are kept)."""
+        label = label.strip()
+        if not label:
+            return
+        labels = [label] + [x for x in self._data["labels"] if x != label]
+        if labels != self._data["labels"]:
+            self._data["labels"] = labels[:50]
+            self._save()
 
     def resonance_rate(self, label: str) -> float | None:
         """The suggested breathing rate (breaths/min) remembered for ``label``, or ``None``."""

@@ -45,7 +45,15 @@ from biofeedback.errors import UserError
 from biofeedback.straps import DEFAULT_BACKEND, BleBackend, FoundStrap, scan
 from biofeedback.user_settings import UserSettings
 
-__all__ = ["ROLE_CHOICES", "ConnectDialog", "assignment_problem", "signal_words"]
+__all__ = [
+    "MODES",
+    "ROLE_CHOICES",
+    "ConnectDialog",
+    "assignment_problem",
+    "mode_problem",
+    "new_label",
+    "signal_words",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,27 @@ ROLE_CHOICES = (
 )
 #: How long a connected strap may send no beats before the dialog says so, s.
 NO_RR_AFTER_S = 15.0
+#: Session modes: shown, stored in the session's metadata (``mode``).
+MODES = ("solo breathing", "two-person session", "resonance assessment")
+_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_label() -> str:
+    """A pseudonymous session label, e.g. ``C-7K2P`` (never a name unless the user types one)."""
+    import secrets
+
+    return "C-" + "".join(secrets.choice(_CODE_LETTERS) for _ in range(4))
+
+
+def mode_problem(mode: str, roles: set[str]) -> str | None:
+    """Why ``mode`` does not fit the chosen roles, or ``None``."""
+    if mode == "two-person session" and roles != {"therapist", "client"}:
+        return "A two-person session needs a therapist strap and a client strap."
+    if mode == "solo breathing" and len(roles) != 1:
+        return "Solo breathing is one person: choose one strap."
+    if mode == "resonance assessment" and not (len(roles) == 1 or "client" in roles):
+        return "The assessment is for one person (or the client of two)."
+    return None
 
 
 def signal_words(rssi_dbm: int | None) -> str:
@@ -107,8 +136,9 @@ class ConnectDialog(QDialog):
     settings : UserSettings
         Where the last strap per role is remembered.
     open_session : callable
-        ``open_session(targets)`` with ``targets`` mapping role -> :class:`FoundStrap` returns
-        a started :class:`~biofeedback.session.SessionController` for those straps.
+        ``open_session(targets, label, mode)`` with ``targets`` mapping role ->
+        :class:`FoundStrap` returns a started :class:`~biofeedback.session.SessionController`
+        recording those straps (``label`` and ``mode`` go into the session's metadata).
     make_backend : callable
         Returns the bleak backend for one scan (a fresh virtual radio in tests: a virtual
         radio lives in the event loop that started it). Default: the platform's Bluetooth.
@@ -165,6 +195,24 @@ class ConnectDialog(QDialog):
         for col in (1, 2, 3):
             head.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         root.addWidget(self.table)
+        form = QHBoxLayout()
+        form.addWidget(QLabel("session label"))
+        self.label_box = QComboBox()
+        self.label_box.setEditable(True)
+        self.label_box.addItem(new_label())
+        for known in self.settings.labels():
+            self.label_box.addItem(known)
+        self.label_box.setToolTip(
+            "A code for the client (pseudonymous by default); avoid real names."
+        )
+        form.addWidget(self.label_box, 1)
+        form.addWidget(QLabel("mode"))
+        self.mode_box = QComboBox()
+        for m in MODES:
+            self.mode_box.addItem(m)
+        self.mode_box.currentIndexChanged.connect(self._check_roles)
+        form.addWidget(self.mode_box, 1)
+        root.addLayout(form)
         self.status = QLabel("Not scanned yet.")
         self.status.setObjectName("message")
         self.status.setWordWrap(True)
@@ -279,11 +327,29 @@ class ConnectDialog(QDialog):
                 out[role] = strap
         return out
 
+    def label(self) -> str:
+        return self.label_box.currentText().strip()
+
+    def mode(self) -> str:
+        return self.mode_box.currentText()
+
     def _check_roles(self) -> None:
         chosen = {
             s.address: self.role_box(row).currentData() or "" for row, s in enumerate(self.found)
         }
         problem = assignment_problem(chosen) if self.found else None
+        roles = {r for r in chosen.values() if r}
+        if self.found and problem is None:
+            # Follow the roles with the mode unless the user picked the assessment.
+            if self.mode() != "resonance assessment":
+                want = (
+                    "two-person session" if roles == {"therapist", "client"} else "solo breathing"
+                )
+                if want != self.mode():
+                    self.mode_box.blockSignals(True)
+                    self.mode_box.setCurrentText(want)
+                    self.mode_box.blockSignals(False)
+            problem = mode_problem(self.mode(), roles)
         self.connect_button.setEnabled(bool(self.found) and problem is None)
         if self.found and problem is not None:
             self.status.setText(problem)
@@ -297,11 +363,14 @@ class ConnectDialog(QDialog):
         targets = self.assignments()
         if not targets or assignment_problem({s.address: r for r, s in targets.items()}):
             return
+        if mode_problem(self.mode(), set(targets)) or not self.label():
+            self.status.setText("Give the session a label (a code, not a name).")
+            return
         self.connect_button.setEnabled(False)
         self.scan_button.setEnabled(False)
         self.status.setText("Connecting ...")
         try:
-            self.controller = self.open_session(targets)
+            self.controller = self.open_session(targets, self.label(), self.mode())
         except UserError as exc:
             self.status.setText(str(exc))
             self.scan_button.setEnabled(True)
@@ -359,6 +428,7 @@ class ConnectDialog(QDialog):
             self._poll.stop()
             for role, strap in self._targets.items():
                 self.settings.remember_strap(role, strap.address, strap.name)
+            self.settings.remember_label(self.label())
             self.accept()
 
     def _tick(self) -> None:

@@ -13,12 +13,20 @@ pytest.importorskip("bumble")
 
 from PySide6.QtWidgets import QDialog
 
-from biofeedback.session import SessionController
-from biofeedback.sources.ble import BleSource, ReconnectPolicy
+from biofeedback.library import read_facts
+from biofeedback.sources.ble import ReconnectPolicy
 from biofeedback.testing.bumble_backend import StrapSpec, VirtualRadio
 from biofeedback.user_settings import UserSettings
-from ui.connect_dialog import ConnectDialog, assignment_problem, signal_words
+from ui.connect_dialog import (
+    ConnectDialog,
+    assignment_problem,
+    mode_problem,
+    new_label,
+    signal_words,
+)
+from ui.session_window import open_live_session
 
+SHOTS = os.environ.get("WORKFLOW_SCREENSHOTS")
 ADDR_A = "C1:00:00:00:00:0A"
 ADDR_B = "C1:00:00:00:00:0B"
 FAST = ReconnectPolicy(
@@ -41,14 +49,15 @@ def _specs(**over):
 def _dialog(qtbot, settings, specs, tmp_path, **kw):
     opened = []
 
-    def open_session(targets):
-        src = BleSource(
-            {role: s.address for role, s in targets.items()},
+    def open_session(targets, label, mode):
+        ctl = open_live_session(
+            targets,
+            label,
+            mode,
             backend=VirtualRadio(specs).backend(),
+            out=tmp_path / f"s{len(opened)}.session",
             policy=FAST,
         )
-        ctl = SessionController(src, record_to=tmp_path / f"s{len(opened)}.session")
-        ctl.start()
         opened.append(ctl)
         return ctl
 
@@ -89,6 +98,13 @@ def test_scan_assign_connect_and_remembered_after_restart(qtbot, tmp_path):
     assert not d.connect_button.isEnabled() and "client is chosen twice" in d.status.text()
     d.role_box(_row(d, ADDR_B)).setCurrentIndex(1)  # therapist
     assert d.connect_button.isEnabled()
+    # A pseudonymous label is offered; the mode follows the roles.
+    assert d.label().startswith("C-") and len(d.label()) == 6
+    assert d.mode() == "two-person session"
+    d.label_box.setCurrentText("C-TEST")
+    if SHOTS:
+        d.show()
+        d.grab().save(os.path.join(SHOTS, "connect-dialog.png"))
     d.connect_button.click()
     qtbot.waitUntil(lambda: d.result() == QDialog.DialogCode.Accepted, timeout=20000)
     ctl = d.controller
@@ -99,6 +115,9 @@ def test_scan_assign_connect_and_remembered_after_restart(qtbot, tmp_path):
     }
     assert snap.participants["client"].n_beats > 0 and snap.participants["therapist"].n_beats > 0
     ctl.stop()
+    facts = read_facts(ctl.path)
+    assert (facts["label"], facts["mode"]) == ("C-TEST", "two-person session")
+    assert stat.S_IMODE(os.stat(ctl.path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
     # "Restart": a new settings object and dialog read the file; the roles are preselected and
@@ -109,6 +128,7 @@ def test_scan_assign_connect_and_remembered_after_restart(qtbot, tmp_path):
     assert d2.role_box(_row(d2, ADDR_B)).currentData() == "therapist"
     assert d2.table.item(_row(d2, ADDR_A), 2).text() == "87 % (last time)"
     assert d2.connect_button.isEnabled()
+    assert d2.label_box.findText("C-TEST") >= 0  # labels used before are offered
 
 
 @pytest.mark.slow
@@ -126,6 +146,9 @@ def test_strap_that_does_not_answer_and_strap_without_rr(qtbot, tmp_path):
         timeout=20000,
     )
     text = d.status.text()
+    if SHOTS:
+        d.show()
+        d.grab().save(os.path.join(SHOTS, "connect-dialog-problems.png"))
     assert "Polar Flow" in text and "dual connection" in text
     assert d.result() != QDialog.DialogCode.Accepted
     d.reject()  # cancelling stops the session it opened and closes its file
@@ -139,3 +162,7 @@ def test_words_for_roles_and_signal():
     assert assignment_problem({"a": "therapist", "b": "client"}) is None
     assert signal_words(-60) == "strong (-60 dBm)" and signal_words(-61) == "fair (-61 dBm)"
     assert signal_words(None) == "unknown"
+    assert mode_problem("two-person session", {"solo"}) is not None
+    assert mode_problem("resonance assessment", {"therapist", "client"}) is None
+    assert mode_problem("solo breathing", {"therapist", "client"}) is not None
+    assert new_label() != new_label()
