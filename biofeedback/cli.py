@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from biofeedback import __version__
+from biofeedback.ble_backend import DEFAULT_BACKEND, BleBackend
 from biofeedback.errors import input_errors
 
 __all__ = ["main"]
@@ -61,9 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, backend: BleBackend | None = None) -> int:
+    """Run one command; returns the exit status.
+
+    ``backend`` is the Bluetooth backend for ``scan`` and ``live`` (default: the platform's
+    own); tests pass one that drives virtual straps.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.backend = backend if backend is not None else DEFAULT_BACKEND
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",

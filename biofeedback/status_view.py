@@ -1,26 +1,26 @@
-"""Concise terminal status lines for a live session (a consumer of :class:`LiveSnapshot`).
+"""Concise status lines for a live session in a log or pipe (when no terminal shows the table).
 
-:class:`StatusLines` pulls snapshots (it never touches the worker thread) and prints one line
-per connection-state change and, every ``every_s`` seconds, one line per role with heart rate,
-beat count and last RR. A richer terminal view or the dashboard replaces it by pulling the
-same snapshots.
+:class:`StatusLines` reads what the session controller gives every front end: the events
+since its last call (every strap state change becomes one line) and the snapshot (every
+``every_s`` seconds, one line per person with heart rate, beat count and last RR).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from biofeedback.beats import Event, EventKind, SourceItem
-from biofeedback.live import LiveSnapshot, RoleStatus
+from biofeedback.beats import Event, EventKind
+from biofeedback.snapshot import ParticipantSnapshot, Snapshot
 
-__all__ = ["StatusLines"]
+__all__ = ["StatusLines", "summary"]
 
 
 class StatusLines:
-    """Print state changes and periodic per-role summaries.
+    """Print state changes and periodic per-person summaries.
 
     Parameters
     ----------
@@ -42,46 +42,36 @@ class StatusLines:
         self.stream = stream if stream is not None else sys.stdout
         self.every_s = every_s
         self._clock = clock
-        self._states: dict[str, tuple[str, str]] = {}
         self._next_summary: float | None = None
 
-    def feed(self, item: SourceItem) -> None:
-        """Print a connection-state change as it happens (items from
-        :meth:`~biofeedback.live.LiveSession.subscribe`); other items are ignored."""
-        if isinstance(item, Event) and item.kind == EventKind.STATE and item.role is not None:
-            state = str(item.data.get("state"))
-            self._state_line(item.t_s, item.role, state, str(item.data.get("reason", "")))
-
-    def update(self, snap: LiveSnapshot) -> None:
-        """Print what changed since the last call (call it a few times a second)."""
-        for role, st in snap.roles.items():
-            if st.reason:  # an empty reason is the placeholder before the first state event
-                self._state_line(snap.t_s, role, st.state, st.reason)
+    def update(self, snap: Snapshot, events: Iterable[Event] = ()) -> None:
+        """Print the state changes among ``events`` and, when due, a summary per person."""
+        for e in events:
+            if e.kind == EventKind.STATE and e.role is not None:
+                reason = str(e.data.get("reason", ""))
+                line = f"{e.role}: {e.data.get('state')}" + (f" ({reason})" if reason else "")
+                self._print(f"[{e.t_s:7.1f} s] {line}")
         now = self._clock()
         if self._next_summary is None:
             self._next_summary = now + self.every_s
         elif now >= self._next_summary:
             self._next_summary = now + self.every_s
-            for role, st in snap.roles.items():
-                self._print(f"[{snap.t_s:7.1f} s] {role}: {summary(st)}")
-
-    def _state_line(self, t_s: float, role: str, state: str, reason: str) -> None:
-        if self._states.get(role) != (state, reason):
-            self._states[role] = (state, reason)
-            self._print(f"[{t_s:7.1f} s] {role}: {state}" + (f" ({reason})" if reason else ""))
+            for role, p in snap.participants.items():
+                self._print(f"[{snap.t_s:7.1f} s] {role}: {summary(p)}")
 
     def _print(self, line: str) -> None:
         print(line, file=self.stream, flush=True)
 
 
-def summary(st: RoleStatus) -> str:
-    """One status line for a role: HR (beats/min), beats, last RR (ms) and problem counts."""
-    hr = "--" if st.hr_bpm is None else f"{st.hr_bpm:d}"
-    rr = "--" if st.last_rr_ms is None else f"{st.last_rr_ms:.0f} ms"
+def summary(p: ParticipantSnapshot) -> str:
+    """One status line for a person: HR (beats/min, from the last RR), beats, last RR (ms)
+    and problem counts."""
+    hr = "--" if math.isnan(p.hr_bpm) else f"{p.hr_bpm:.0f}"
+    rr = "--" if math.isnan(p.last_rr_ms) else f"{p.last_rr_ms:.0f} ms"
     extra = []
-    if st.gaps:
-        extra.append(f"{st.gaps} gap{'s' if st.gaps != 1 else ''}")
-    if st.malformed:
-        extra.append(f"{st.malformed} malformed")
+    if p.gaps:
+        extra.append(f"{p.gaps} gap{'s' if p.gaps != 1 else ''}")
+    if p.strap.malformed:
+        extra.append(f"{p.strap.malformed} malformed")
     tail = f", {', '.join(extra)}" if extra else ""
-    return f"HR {hr} bpm, {st.beats} beats, last RR {rr}{tail}"
+    return f"HR {hr} bpm, {p.n_beats} beats, last RR {rr}{tail}"

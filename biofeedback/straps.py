@@ -2,8 +2,8 @@
 
 :func:`scan` lists the straps in range (name, address, RSSI), strongest signal first.
 :func:`find_strap` looks for one address. Both run bleak's public API (``BleakScanner``) and
-accept a :class:`BleBackend` override, which the tests use to run the same calls against
-virtual straps (:mod:`biofeedback.testing.bumble_backend`).
+accept a :class:`~biofeedback.ble_backend.BleBackend`, which the tests use to run the same
+calls against virtual straps.
 
 When Bluetooth cannot be used (no adapter, radio off, no permission, no BlueZ or D-Bus on
 Linux) bleak raises one of several exceptions depending on the platform;
@@ -20,17 +20,13 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from biofeedback import gatt
+from biofeedback.ble_backend import DEFAULT_BACKEND, BleBackend
 from biofeedback.errors import UserError
-
-if TYPE_CHECKING:
-    from bleak.backends.client import BaseBleakClient
-    from bleak.backends.device import BLEDevice
-    from bleak.backends.scanner import BaseBleakScanner
 
 __all__ = [
     "BleBackend",
@@ -38,6 +34,7 @@ __all__ = [
     "FoundStrap",
     "bluetooth_unavailable",
     "find_strap",
+    "run_scan",
     "scan",
 ]
 
@@ -46,34 +43,6 @@ log = logging.getLogger(__name__)
 
 class BluetoothUnavailable(UserError):
     """Bluetooth cannot be used on this machine right now; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class BleBackend:
-    """Which bleak backend classes to use, and hooks to run in the event loop around a session.
-
-    The default (all ``None``) lets bleak pick the platform backend. Tests pass the classes of
-    :mod:`biofeedback.testing.bumble_backend` through bleak's own ``backend=`` arguments.
-
-    Attributes
-    ----------
-    scanner, client : type or None
-        Subclasses of bleak's ``BaseBleakScanner`` / ``BaseBleakClient``.
-    start, stop : callable or None
-        Coroutine functions awaited in the loop that runs the straps, before the first scan
-        and after the last disconnect (a virtual radio powers on and off here).
-    name : str
-        Shown in logs and stored in the session metadata.
-    """
-
-    scanner: type[BaseBleakScanner] | None = None
-    client: type[BaseBleakClient] | None = None
-    start: Callable[[], Awaitable[None]] | None = field(default=None, compare=False)
-    stop: Callable[[], Awaitable[None]] | None = field(default=None, compare=False)
-    name: str = "platform"
-
-
-DEFAULT_BACKEND = BleBackend()
 
 
 @dataclass(frozen=True)
@@ -247,21 +216,36 @@ async def find_strap(
     timeout_s: float = 10.0,
     *,
     backend: BleBackend = DEFAULT_BACKEND,
-) -> BLEDevice | None:
+) -> FoundStrap | None:
     """Scan until the strap with ``address`` (case-insensitive; a UUID on macOS) advertises.
 
-    Returns the ``BLEDevice`` to connect with, or ``None`` when it was not seen within
-    ``timeout_s`` seconds. Raises :class:`BluetoothUnavailable` like :func:`scan`.
+    Returns it (with the ``BLEDevice`` to connect with and its signal strength), or ``None``
+    when it was not seen within ``timeout_s`` seconds. Raises :class:`BluetoothUnavailable`
+    like :func:`scan`.
     """
     bleak = _import_bleak()
+    wanted = address.lower()
+    seen: dict[str, Any] = {}
+
+    def match(device: Any, adv: Any) -> bool:
+        if str(device.address).lower() != wanted:
+            return False
+        seen["adv"] = adv
+        return True
+
     with _plain_bluetooth_errors():
-        device: BLEDevice | None = await bleak.BleakScanner.find_device_by_address(
-            address,
+        device = await bleak.BleakScanner.find_device_by_filter(
+            match,
             timeout=timeout_s,
             service_uuids=[gatt.HEART_RATE_SERVICE_UUID],
             **_scanner_kwargs(backend),
         )
-    return device
+    if device is None:
+        return None
+    adv = seen.get("adv")
+    name = (adv.local_name if adv is not None else None) or device.name
+    rssi = int(adv.rssi) if adv is not None else 0
+    return FoundStrap(name, str(device.address), rssi, device)
 
 
 def _scanner_kwargs(backend: BleBackend) -> dict[str, Any]:
@@ -281,29 +265,3 @@ def run_scan(timeout_s: float, backend: BleBackend = DEFAULT_BACKEND) -> list[Fo
                 await backend.stop()
 
     return asyncio.run(_go())
-
-
-#: Hidden test option: a virtual-straps JSON script (see
-#: :mod:`biofeedback.testing.bumble_backend`) that ``scan`` and ``live`` run in-process.
-VIRTUAL_STRAPS_ENV = "BIOFEEDBACK_VIRTUAL_STRAPS"
-
-
-def backend_from_options(virtual_straps: str | None = None) -> BleBackend:
-    """The platform backend, or virtual straps from ``virtual_straps`` or the environment.
-
-    Virtual straps need the ``test`` extra (bumble); they exist for tests and demos of the
-    connection logic, never for real sessions.
-    """
-    import os
-
-    path = virtual_straps or os.environ.get(VIRTUAL_STRAPS_ENV)
-    if not path:
-        return DEFAULT_BACKEND
-    try:
-        from biofeedback.testing.bumble_backend import load_script
-
-        return load_script(path).backend()
-    except ImportError as exc:
-        raise UserError(f"{path}: virtual straps need the test extra (bumble): {exc}") from exc
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError(f"{path}: not a virtual straps script: {exc}") from exc

@@ -35,3 +35,44 @@ def test_hrv_imports_nothing_of_ours():
     )
     assert not {m for m in mods if m.split(".")[0] in {"biofeedback", "ui"}}
     assert not {m for m in mods if m.split(".")[0] in {"sqlite3", "bleak", "rich"}}
+
+
+PRODUCT = ("biofeedback", "hrv", "ui")
+TEST_SUPPORT = ("tests", "bumble", "pytest_qt", "hypothesis")
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_product_code_never_imports_test_support():
+    offenders = []
+    for package in PRODUCT:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for name in _imports(path):
+                if name.split(".")[0] in TEST_SUPPORT:
+                    offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+    # The test support is not part of the installed product.
+    assert not (ROOT / "biofeedback" / "testing").exists()
+
+
+def test_loading_every_product_module_loads_no_test_support():
+    mods = _modules_after(
+        "import importlib, pkgutil, biofeedback, hrv\n"
+        "for pkg in (biofeedback, hrv):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        if not m.name.endswith('__main__'):\n"
+        "            importlib.import_module(m.name)"
+    )
+    assert "biofeedback.session" in mods and "biofeedback.pytest_plugin" in mods
+    assert not {m for m in mods if m.split(".")[0] in TEST_SUPPORT}

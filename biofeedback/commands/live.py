@@ -11,19 +11,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import queue
-import signal
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
+from biofeedback.ble_backend import BleBackend
 from biofeedback.errors import UserError
-from biofeedback.live import LiveSession
 from biofeedback.paths import new_session_path
+from biofeedback.session import SessionController, run_until_done
+from biofeedback.sources.ble import BleSource
 from biofeedback.status_view import StatusLines, summary
-from biofeedback.straps import BluetoothUnavailable, backend_from_options, scan
+from biofeedback.straps import run_scan
 from biofeedback.terminal import TerminalView
 
 __all__ = ["register", "run"]
@@ -44,7 +42,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="session file to create (default: a new timestamped file in the user's data folder)",
     )
-    p.add_argument("--no-ui", action="store_true", help="terminal status lines only")
+    p.add_argument("--no-ui", action="store_true", help="terminal view instead of the dashboard")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     p.add_argument(
         "--pace-bpm",
@@ -59,11 +57,10 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="seconds to scan when no address is given (default 5)",
     )
-    p.add_argument("--virtual-straps", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
-def _targets(args: argparse.Namespace, backend: Any) -> dict[str, Any]:
+def _targets(args: argparse.Namespace, backend: BleBackend) -> dict[str, Any]:
     targets: dict[str, Any] = {}
     if args.therapist:
         targets["therapist"] = args.therapist
@@ -73,18 +70,7 @@ def _targets(args: argparse.Namespace, backend: Any) -> dict[str, Any]:
         raise UserError("--therapist and --client name the same strap")
     if targets:
         return targets
-    import asyncio
-
-    async def _scan() -> list[Any]:
-        if backend.start is not None:
-            await backend.start()
-        try:
-            return await scan(args.scan_timeout, backend=backend)
-        finally:
-            if backend.stop is not None:
-                await backend.stop()
-
-    found = asyncio.run(_scan())
+    found = run_scan(args.scan_timeout, backend)
     if not found:
         raise UserError(
             f"no heart-rate strap found within {args.scan_timeout:g} s: wear the strap, or "
@@ -104,84 +90,42 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--duration must be a positive number of seconds, not {args.duration}")
     if args.pace_bpm is not None and not 1.0 <= args.pace_bpm <= 30.0:
         raise UserError(f"--pace-bpm must be between 1 and 30 breaths/min, not {args.pace_bpm}")
-    stop = threading.Event()
-    started = threading.Event()
-
-    def on_signal(_signum: int, _frame: Any) -> None:
-        # Before the session runs (scanning) a signal ends the command like Ctrl-C; after,
-        # it asks the session to disconnect the straps and close the file.
-        if not started.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    handlers: dict[signal.Signals, Any] = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            handlers[sig] = signal.signal(sig, on_signal)
-    try:
-        return _run(args, stop, started)
-    finally:
-        for sig, old in handlers.items():
-            signal.signal(sig, old)
-
-
-def _drain(feed: queue.Queue[Any], view: StatusLines) -> None:
-    with contextlib.suppress(queue.Empty):
-        while True:
-            view.feed(feed.get_nowait())
-
-
-def _run(args: argparse.Namespace, stop: threading.Event, started: threading.Event) -> int:
-    backend = backend_from_options(args.virtual_straps)
-    targets = _targets(args, backend)
-    if backend.start is not None and not (args.therapist or args.client):
-        # Virtual straps live in the event loop that started them, and the scan's loop is
-        # closed now: the session gets a fresh radio from the same script.
-        backend = backend_from_options(args.virtual_straps)
+    backend: BleBackend = args.backend
+    targets = _targets(args, backend)  # Ctrl-C while scanning ends the command (nothing recorded)
     out = Path(args.out) if args.out else new_session_path()
-    session = LiveSession(targets, out=out, backend=backend)
-    view = StatusLines(sys.stdout)
+    controller = SessionController(BleSource(targets, backend=backend), record_to=out)
     print(f"recording to {out}", file=sys.stderr)
-    started.set()
-    session.start()
-    feed = session.subscribe()
+    controller.start()
     if args.pace_bpm:
-        session.set_pacer(args.pace_bpm)
+        controller.set_pacer(args.pace_bpm)
     # On a terminal the live table of every strap's values; in a log or pipe, status lines.
-    clock = session.source.now if session.source is not None else None
     table = (
-        TerminalView(session.engine, title=f"live session -> {out.name}", clock=clock)
+        TerminalView(controller, title=f"live session -> {out.name}", clock=controller.session_time)
         if sys.stdout.isatty()
         else None
     )
-    try:
-        deadline = None if args.duration is None else time.monotonic() + args.duration
-        with table if table is not None else contextlib.nullcontext():
-            while not stop.is_set() and session.running:
-                if table is None:
-                    _drain(feed, view)
-                    view.update(session.snapshot())
-                else:
-                    with contextlib.suppress(queue.Empty):
-                        while True:
-                            feed.get_nowait()
-                if deadline is not None and time.monotonic() >= deadline:
-                    break
-                stop.wait(0.2)
-    finally:
-        try:
-            stats = session.stop()
-        except BluetoothUnavailable:
-            if session.stats is None or session.stats.packets == 0:
-                with contextlib.suppress(OSError):
-                    out.unlink()
-            raise
-    final = session.snapshot()
+    lines = StatusLines(sys.stdout)
+    cursor = 0
+
+    def show_lines() -> None:
+        nonlocal cursor
+        events, cursor = controller.events_since(cursor)
+        lines.update(controller.snapshot(), events)
+
+    with table if table is not None else contextlib.nullcontext():
+        run_until_done(controller, duration_s=args.duration, on_tick=None if table else show_lines)
     if table is None:
-        _drain(feed, view)
-        view.update(final)
-    for role, st in final.roles.items():
-        print(f"{role}: {summary(st)}")
-    if stats is not None:
-        print(f"recorded {stats.packets} notifications to {out}", file=sys.stderr)
+        show_lines()
+    stats = controller.stats
+    error = controller.error
+    if error is not None:
+        if stats.packets == 0:  # nothing was received: leave no empty recording behind
+            with contextlib.suppress(OSError):
+                out.unlink()
+        if isinstance(error, UserError):
+            raise error
+        raise UserError(f"the session ended early: {error}") from error
+    for role, p in controller.snapshot().participants.items():
+        print(f"{role}: {summary(p)}")
+    print(f"recorded {stats.packets} notifications to {out}", file=sys.stderr)
     return 0

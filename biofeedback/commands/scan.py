@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from biofeedback.errors import UserError
-from biofeedback.straps import backend_from_options, run_scan
+from biofeedback.straps import run_scan
 
 __all__ = ["register", "run"]
 
@@ -23,15 +23,13 @@ def register(subparsers: Any) -> None:
         "--timeout", type=float, default=5.0, metavar="S", help="seconds to listen (default 5)"
     )
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.add_argument("--virtual-straps", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if not args.timeout > 0:
         raise UserError(f"--timeout must be a positive number of seconds, not {args.timeout}")
-    backend = backend_from_options(args.virtual_straps)
-    found = run_scan(args.timeout, backend)
+    found = run_scan(args.timeout, args.backend)
     if args.json:
         print(json.dumps([s.as_dict() for s in found], indent=2))
         return 0

@@ -3,8 +3,9 @@
 :class:`BleSource` connects one strap per role (``therapist``, ``client`` or ``solo``) and yields
 every Heart Rate Measurement notification as a :class:`~biofeedback.beats.Packet` (raw bytes,
 arrival time on the session clock, one increasing ``seq`` over all straps), interleaved with
-source events: ``state`` (connection state changes, with the reason), ``connect`` (with the
-device information read from the strap), ``disconnect``, ``marker`` and ``pacer``. The base
+source events: ``state`` (connection state changes, with the reason; ``connecting`` also
+carries the signal strength ``rssi_dbm`` the scan saw), ``connect`` (with the device
+information read from the strap) and ``disconnect``. The base
 class decodes and times the packets; a ``disconnect`` makes the beat timer start a ``gap``, so
 no fake long interval spans a dropped link.
 
@@ -22,8 +23,9 @@ Each strap is driven by a :class:`StrapLink`:
   (``backoff_initial_s`` doubling up to ``backoff_max_s``) until stopped, or until
   ``max_attempts`` consecutive failures (state ``lost``).
 
-Everything here runs on one asyncio loop (see :mod:`biofeedback.live` for the worker thread
-that owns it); none of it is thread-safe on its own.
+Everything here runs on one asyncio loop (the worker thread of
+:class:`biofeedback.session.SessionController` owns it); none of it is thread-safe on its own.
+Pacer changes and markers are recorded by the controller, like for every other source.
 """
 
 from __future__ import annotations
@@ -39,14 +41,9 @@ from typing import Any
 
 from biofeedback import gatt
 from biofeedback.beats import Event, EventKind, Packet
+from biofeedback.ble_backend import DEFAULT_BACKEND, BleBackend
 from biofeedback.sources import BeatSource
-from biofeedback.straps import (
-    DEFAULT_BACKEND,
-    BleBackend,
-    BluetoothUnavailable,
-    bluetooth_unavailable,
-    find_strap,
-)
+from biofeedback.straps import BluetoothUnavailable, bluetooth_unavailable, find_strap
 
 __all__ = [
     "BleSource",
@@ -123,7 +120,7 @@ class StrapLink:
     """One strap for one role: scan, connect, subscribe, reconnect (see the module docstring).
 
     Create through :meth:`BleSource.connect`; read ``state``, ``reason``, ``info`` and the
-    counters from the loop thread (or through :class:`biofeedback.live.LiveSession`).
+    counters from the loop thread (front ends read the engine's snapshot instead).
     """
 
     def __init__(
@@ -156,12 +153,17 @@ class StrapLink:
 
     # -- state -----------------------------------------------------------------------------
 
-    def _set_state(self, state: str, reason: str) -> None:
+    def _set_state(self, state: str, reason: str, rssi_dbm: int | None = None) -> None:
+        """Record a state change; ``rssi_dbm``, the signal strength when the scan found the
+        strap, goes with the ``connecting`` state."""
         if state == self.state and reason == self.reason:
             return
         self.state, self.reason = state, reason
         log.info("%s strap %s: %s (%s)", self.role, self.address, state, reason)
-        self.source.emit_event(EventKind.STATE, self.role, {"state": state, "reason": reason})
+        data: dict[str, Any] = {"state": state, "reason": reason}
+        if rssi_dbm is not None:
+            data["rssi_dbm"] = rssi_dbm
+        self.source.emit_event(EventKind.STATE, self.role, data)
 
     # -- bleak callbacks -------------------------------------------------------------------
 
@@ -253,16 +255,18 @@ class StrapLink:
         async with source.connect_lock:
             device = self._device
             self._device = None  # later attempts scan again: BLEDevice handles go stale
+            rssi: int | None = None
             if device is None:
                 self._set_state(ConnectionState.SCANNING, f"looking for {self.address}")
-                device = await find_strap(
+                found = await find_strap(
                     self.address, policy.scan_timeout_s, backend=source.backend
                 )
-                if device is None:
+                if found is None:
                     raise _StrapNotFound(
                         f"{self.address} not seen within {policy.scan_timeout_s:g} s"
                     )
-            self._set_state(ConnectionState.CONNECTING, f"connecting to {self.address}")
+                device, rssi = found.device, found.rssi_dbm
+            self._set_state(ConnectionState.CONNECTING, f"connecting to {self.address}", rssi)
             self._generation += 1
             gen = self._generation
             self._dropped = asyncio.Event()
@@ -356,6 +360,8 @@ def _describe_failure(exc: BaseException, policy: ReconnectPolicy) -> str:
 class BleSource(BeatSource):
     """Heart-rate straps, one per role, as one source.
 
+    Run it through :class:`biofeedback.session.SessionController`.
+
     Parameters
     ----------
     targets : mapping of role -> address or BLEDevice
@@ -375,6 +381,8 @@ class BleSource(BeatSource):
     their ``disconnect`` and ``state: stopped`` events), or when every link has ended on its
     own (``lost``). :class:`~biofeedback.straps.BluetoothUnavailable` ends it with that error.
     """
+
+    initial_state = ConnectionState.SCANNING
 
     def __init__(
         self,
@@ -405,8 +413,6 @@ class BleSource(BeatSource):
         self._lock: asyncio.Lock | None = None
         self._stop_requested = False
         self._running = False
-        #: Called on the loop thread with every item this source emits (before decoding).
-        self.listeners: list[Callable[[Packet | Event], None]] = []
 
     # -- clock and emission ----------------------------------------------------------------
 
@@ -432,8 +438,6 @@ class BleSource(BeatSource):
         self._put(Event(self.now(), kind, role, data))
 
     def _put(self, item: Packet | Event) -> None:
-        for listener in self.listeners:
-            listener(item)
         self._queue.put_nowait(item)
 
     # -- commands (loop thread) ------------------------------------------------------------
@@ -463,14 +467,6 @@ class BleSource(BeatSource):
         link = self.links.get(role)
         if link is not None:
             link.request_stop("disconnected by the user")
-
-    def add_marker(self, text: str) -> None:
-        """Record a marker (``marker`` event, session-wide)."""
-        self.emit_event(EventKind.MARKER, None, {"text": str(text)})
-
-    def set_pacer(self, rate_bpm: float) -> None:
-        """Record a pacer change; ``rate_bpm`` in breaths per minute, 0 for off."""
-        self.emit_event(EventKind.PACER, None, {"rate_bpm": float(rate_bpm)})
 
     def stop(self) -> None:
         """End the session: disconnect every strap; the source ends after their last events."""

@@ -1,7 +1,7 @@
 """Straps over bleak, tested against virtual straps on a real Bluetooth host stack (bumble).
 
 The product code runs unchanged: bleak's public ``BleakScanner`` / ``BleakClient`` are called
-with a backend (``biofeedback.testing.bumble_backend``) whose scanner and client talk to bumble
+with a backend (``tests/support/bumble_backend.py``) whose scanner and client talk to bumble
 controllers on an in-process link. Nothing of bleak's public API is mocked.
 
 Source tests run the session clock 8 times faster than wall time (``clock=``), so a strap
@@ -25,6 +25,7 @@ import pytest
 pytest.importorskip("bleak")
 pytest.importorskip("bumble")
 
+from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import (
     BleakBluetoothNotAvailableError,
     BleakBluetoothNotAvailableReason,
@@ -34,12 +35,15 @@ from bleak.exc import (
 
 from biofeedback import cli
 from biofeedback.beats import Beat, Event, EventKind, Packet
-from biofeedback.live import LiveSession
+from biofeedback.ble_backend import BleBackend
 from biofeedback.paths import new_session_path, user_data_dir
+from biofeedback.session import SessionController
 from biofeedback.sources.ble import BleSource, ConnectionState, ReconnectPolicy
 from biofeedback.store import SessionReader
 from biofeedback.straps import BluetoothUnavailable, bluetooth_unavailable, scan
-from biofeedback.testing.bumble_backend import StrapSpec, VirtualRadio
+from hrv.pacer import PacerSettings
+
+from ..support.bumble_backend import StrapSpec, VirtualRadio, load_script
 
 SPEED = 8.0
 
@@ -143,7 +147,7 @@ def test_scan_finds_heart_rate_straps_only_sorted_by_signal():
     ]
 
 
-def test_scan_command_json_with_virtual_straps(tmp_path, monkeypatch, capsys):
+def test_scan_command_json_with_virtual_straps(tmp_path, capsys):
     script = tmp_path / "straps.json"
     script.write_text(
         json.dumps(
@@ -155,8 +159,8 @@ def test_scan_command_json_with_virtual_straps(tmp_path, monkeypatch, capsys):
             }
         )
     )
-    monkeypatch.setenv("BIOFEEDBACK_VIRTUAL_STRAPS", str(script))
-    assert cli.main(["scan", "--timeout", "0.3", "--json"]) == 0
+    backend = load_script(script).backend()
+    assert cli.main(["scan", "--timeout", "0.3", "--json"], backend=backend) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed == [
         {"name": "B", "address": ADDR_B, "rssi_dbm": -50},
@@ -171,7 +175,6 @@ def test_scan_command_json_with_virtual_straps(tmp_path, monkeypatch, capsys):
     reason="needs a Linux machine without a D-Bus system bus (no BlueZ), like CI",
 )
 def test_scan_without_bluez_says_what_to_do(monkeypatch, capsys):
-    monkeypatch.delenv("BIOFEEDBACK_VIRTUAL_STRAPS", raising=False)
     monkeypatch.delenv("DBUS_SYSTEM_BUS_ADDRESS", raising=False)
     assert cli.main(["scan", "--timeout", "0.5"]) == 2
     err = capsys.readouterr().err
@@ -391,42 +394,84 @@ def _wait_for(predicate, timeout_s: float = 10.0) -> None:
 def test_live_session_thread_commands_and_snapshots(tmp_path):
     radio = VirtualRadio(
         [
-            strap("T", ADDR_A, paced([H10[1]] * 6, speed=4.0)),
+            strap("T", ADDR_A, paced([H10[1]] * 6, speed=4.0), battery_pct=81, rssi_dbm=-52),
             strap("C", ADDR_B, paced([H7[1]] * 6, speed=4.0)),
         ]
     )
     out = tmp_path / "s.session"
-    session = LiveSession(
-        {"therapist": ADDR_A, "client": ADDR_B},
-        out=out,
-        backend=radio.backend(),
-        policy=FAST_POLICY,
-    ).start()
-    feed = session.subscribe()
-    _wait_for(lambda: all(r.state == "connected" for r in session.snapshot().roles.values()))
-    session.set_pacer(6.0)
+    source = BleSource(
+        {"therapist": ADDR_A, "client": ADDR_B}, backend=radio.backend(), policy=FAST_POLICY
+    )
+    session = SessionController(source, record_to=out)
+    assert {p.strap.state for p in session.snapshot().participants.values()} == {"scanning"}
+    session.start()
+    people = lambda: session.snapshot().participants  # noqa: E731
+    _wait_for(lambda: all(p.strap.state == "connected" for p in people().values()))
+    session.set_pacer(PacerSettings(6.0, inhale_share=0.4))
     session.add_marker("start of breathing")
-    _wait_for(lambda: session.snapshot().roles["therapist"].beats >= 2)
+    _wait_for(lambda: people()["therapist"].n_beats >= 2)
     session.disconnect("client")
-    _wait_for(lambda: session.snapshot().roles["client"].state == ConnectionState.STOPPED)
+    _wait_for(lambda: people()["client"].strap.state == ConnectionState.STOPPED)
     snap = session.snapshot()
-    assert snap.pacer_rate_bpm == 6.0 and snap.markers == 1
-    assert snap.roles["therapist"].hr_bpm == 72
-    assert snap.roles["therapist"].last_rr_ms == pytest.approx(792.969, abs=1e-3)
-    assert snap.roles["client"].info["name"] == "C"
+    assert snap.pacer_bpm == 6.0 and snap.pacer == PacerSettings(6.0, inhale_share=0.4)
+    therapist = snap.participants["therapist"]
+    assert therapist.hr_bpm == pytest.approx(60000 / 792.969, abs=1e-3)
+    assert therapist.last_rr_ms == pytest.approx(792.969, abs=1e-3)
+    assert therapist.strap.name == "T" and therapist.strap.battery_pct == 81
+    assert therapist.strap.rssi_dbm == -52 and therapist.strap.address == ADDR_A
+    assert snap.participants["client"].strap.name == "C"
     stats = session.stop()
-    assert stats is not None and not session.running
-    got = []
-    while not feed.empty():
-        got.append(feed.get_nowait())
-    assert any(isinstance(i, Event) and i.kind == EventKind.MARKER for i in got)
+    assert not session.running and session.error is None
+    events, _ = session.events_since(0)
+    assert sum(e.kind == EventKind.MARKER for e in events) == 1
     with SessionReader(out) as r:
         kinds = [e.kind for e in r.events(derived=False)]
         assert kinds.count(EventKind.PACER) == 1 and kinds.count(EventKind.MARKER) == 1
         pacer = next(e for e in r.events() if e.kind == EventKind.PACER)
-        assert pacer.data == {"rate_bpm": 6.0} and pacer.role is None
+        assert dict(pacer.data) == {
+            "rate_bpm": 6.0,
+            "inhale_share": 0.4,
+            "hold_after_inhale_s": 0.0,
+            "hold_after_exhale_s": 0.0,
+        }
+        assert pacer.role is None
         assert r.participants["therapist"]["name"] == "T"
         assert len(r.recorded_beats("therapist")) == stats.beats["therapist"]
+        assert len(events) == len(r.events())  # every event reached the front end
+
+
+class _RadioOffScanner(BaseBleakScanner):
+    """A bleak scanner backend on a machine whose Bluetooth is switched off."""
+
+    def __init__(self, detection_callback: Any, service_uuids: Any, *_a: Any, **_kw: Any) -> None:
+        super().__init__(detection_callback, service_uuids)
+
+    async def start(self) -> None:
+        raise BleakBluetoothNotAvailableError(
+            "powered off", BleakBluetoothNotAvailableReason.POWERED_OFF
+        )
+
+    async def stop(self) -> None:
+        pass
+
+
+def test_no_bluetooth_ends_the_session_with_a_message_and_the_file_closed(tmp_path):
+    out = tmp_path / "s.session"
+    backend = BleBackend(scanner=_RadioOffScanner, name="off")
+    session = SessionController(BleSource({"solo": ADDR_A}, backend=backend), record_to=out)
+    session.start()
+    assert session.wait(10.0)
+    session.stop()
+    snap = session.snapshot()
+    assert snap.state == "failed" and "turned off" in snap.message
+    assert isinstance(session.error, BluetoothUnavailable)
+    with SessionReader(out) as r:
+        assert r.events()[-1].kind == EventKind.END
+    # The command says it in one line, exit status 2, and leaves no empty recording.
+    live_out = tmp_path / "live.session"
+    argv = ["live", "--client", ADDR_A, "--out", str(live_out), "--duration", "5"]
+    assert cli.main(argv, backend=backend) == 2
+    assert not live_out.exists()
 
 
 def test_live_command_records_two_virtual_straps(tmp_path, capsys):
@@ -455,10 +500,9 @@ def test_live_command_records_two_virtual_straps(tmp_path, capsys):
             str(out),
             "--no-ui",
             "--duration",
-            "4",
-            "--virtual-straps",
-            str(script),
-        ]
+            "8",  # the scripts take 1.9 s after connecting; room for a loaded machine
+        ],
+        backend=load_script(script).backend(),
     )
     assert rc == 0
     printed = capsys.readouterr().out
@@ -504,15 +548,40 @@ def test_live_command_with_a_pacer_records_it(tmp_path, capsys):
         "2.5",
         "--pace-bpm",
         "6",
-        "--virtual-straps",
-        str(script),
     ]
-    assert cli.main(argv) == 0
+    assert cli.main(argv, backend=load_script(script).backend()) == 0
     with SessionReader(out) as r:
         pacer = [e for e in r.events() if e.kind == EventKind.PACER]
-    assert [dict(e.data) for e in pacer] == [{"rate_bpm": 6.0}]
-    assert cli.main([*argv[:-4], "--pace-bpm", "90"]) == 2
+    assert [dict(e.data) for e in pacer] == [PacerSettings(6.0).to_dict()]
+    assert cli.main([*argv[:-2], "--pace-bpm", "90"]) == 2
     assert "--pace-bpm must be between 1 and 30" in capsys.readouterr().err
+
+
+def test_live_command_without_addresses_takes_the_strongest_strap(tmp_path, capsys):
+    script = tmp_path / "straps.json"
+    script.write_text(
+        json.dumps(
+            {
+                "straps": [
+                    {"name": "Far", "address": ADDR_A, "rssi_dbm": -80, "script": []},
+                    {
+                        "name": "Near",
+                        "address": ADDR_B,
+                        "rssi_dbm": -45,
+                        "script": paced([H10[1], H10[0]], 1.0),
+                    },
+                ]
+            }
+        )
+    )
+    out = tmp_path / "solo.session"
+    argv = ["live", "--out", str(out), "--duration", "6", "--scan-timeout", "1.5"]
+    assert cli.main(argv, backend=load_script(script).backend()) == 0
+    assert f"using the strongest strap: Near {ADDR_B} (-45 dBm) as solo" in capsys.readouterr().err
+    with SessionReader(out) as r:
+        assert r.roles == ("solo",)
+        assert r.participants["solo"]["name"] == "Near"
+        assert [round(b.rr_ms, 3) for b in r.recorded_beats("solo")] == [792.969, 1081.055]
 
 
 # -- files ---------------------------------------------------------------------------------

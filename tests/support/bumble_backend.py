@@ -1,9 +1,9 @@
 """TEST ONLY: virtual heart-rate straps on Google's bumble stack, and a bleak backend over it.
 
-Nothing in a normal session imports this module. It lets the tests (and the hidden
-``BIOFEEDBACK_VIRTUAL_STRAPS`` option of ``biofeedback live`` / ``scan``) run the product's real
-bleak calls (``BleakScanner.discover``, ``find_device_by_address``, ``BleakClient.connect``,
-``read_gatt_char``, ``start_notify`` ...) against straps on a real Bluetooth host stack:
+Nothing in the product imports this module (it is not installed with it). It lets the tests run
+the product's real bleak calls (``BleakScanner.discover``, ``find_device_by_filter``,
+``BleakClient.connect``, ``read_gatt_char``, ``start_notify`` ...) against straps on a real
+Bluetooth host stack:
 
 * :class:`VirtualRadio`: one bumble ``LocalLink`` with one ``Controller`` + ``Host`` +
   ``Device`` acting as this machine's adapter (the central) and one per strap.
@@ -13,7 +13,8 @@ bleak calls (``BleakScanner.discover``, ``find_device_by_address``, ``BleakClien
 * :class:`BumbleScanner` / :class:`BumbleClient`: subclasses of bleak's ``BaseBleakScanner``
   / ``BaseBleakClient`` that build bleak's own ``BleakGATTService`` /
   ``BleakGATTCharacteristic`` / ``BleakGATTDescriptor`` objects from bumble's GATT client.
-  They are passed through bleak's ``backend=`` arguments (:meth:`VirtualRadio.backend`).
+  They are passed through bleak's ``backend=`` arguments (:meth:`VirtualRadio.backend`); the
+  command line takes the backend as ``biofeedback.cli.main(argv, backend=...)``.
   bleak's backend classes are not a stable API, which is one reason bleak is pinned.
 
 bumble's ``LocalLink`` has no radio model: every advertisement arrives with RSSI -50 dBm. The
@@ -61,7 +62,7 @@ from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakError, BleakGATTProtocolError
 from bleak.uuids import normalize_uuid_str
 
-from biofeedback.straps import BleBackend
+from biofeedback.ble_backend import BleBackend
 
 __all__ = [
     "BumbleClient",
@@ -315,8 +316,9 @@ class VirtualRadio:
     """A bumble ``LocalLink`` with this machine's virtual adapter and some virtual straps.
 
     Create in any thread; :meth:`start` (awaited in the event loop that will run bleak) powers
-    everything on, :meth:`stop` ends the scripts. :meth:`backend` gives the bleak backend
-    classes bound to this radio.
+    everything on, :meth:`stop` ends the scripts. Started again from another event loop, it
+    powers on afresh there, with the scripts from their beginning. :meth:`backend` gives the
+    bleak backend classes bound to this radio.
     """
 
     def __init__(self, specs: Sequence[StrapSpec]) -> None:
@@ -325,6 +327,7 @@ class VirtualRadio:
         self.central: Any = None
         self.straps: dict[str, VirtualStrap] = {}
         self._started = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def strap(self, address: str) -> VirtualStrap:
         return self.straps[address.upper()]
@@ -334,8 +337,13 @@ class VirtualRadio:
         return None if s is None else s.spec.rssi_dbm
 
     async def start(self) -> None:
-        if self._started:
+        loop = asyncio.get_running_loop()
+        if self._started and self._loop is loop:
             return
+        # Started before in another event loop (a command that scans first and then runs the
+        # session on its worker loop): power on a fresh radio with the same straps here.
+        self._loop = loop
+        self.straps = {}
         from bumble import hci
         from bumble.controller import Controller
         from bumble.device import Device
