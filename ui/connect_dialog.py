@@ -41,8 +41,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from biofeedback.ble_backend import DEFAULT_BACKEND, BleBackend
 from biofeedback.errors import UserError
-from biofeedback.straps import DEFAULT_BACKEND, BleBackend, FoundStrap, scan
+from biofeedback.straps import FoundStrap, scan
 from biofeedback.user_settings import UserSettings
 
 __all__ = [

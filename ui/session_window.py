@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from biofeedback.ble_backend import DEFAULT_BACKEND, BleBackend
 from biofeedback.paths import new_session_path
 from biofeedback.session import SessionController
 from biofeedback.sources.ble import BleSource
-from biofeedback.straps import DEFAULT_BACKEND, BleBackend, FoundStrap
+from biofeedback.straps import FoundStrap
 from biofeedback.user_settings import UserSettings
 
 __all__ = ["open_live_session", "run_live_window"]

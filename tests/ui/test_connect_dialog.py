@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QDialog
 
 from biofeedback.library import read_facts
 from biofeedback.sources.ble import ReconnectPolicy
-from biofeedback.testing.bumble_backend import StrapSpec, VirtualRadio
 from biofeedback.user_settings import UserSettings
+from tests.support.bumble_backend import StrapSpec, VirtualRadio
 from ui.connect_dialog import (
     ConnectDialog,
     assignment_problem,
