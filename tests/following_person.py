@@ -4,6 +4,9 @@ session's events come only from the window."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 from biofeedback.beats import Event, EventKind
 from biofeedback.simulate import PacedSegment, PersonConfig, SimulationConfig
 from biofeedback.sources.simulated import SimulatedSource
@@ -13,10 +16,24 @@ LEAD_S = 60.0
 
 
 class FollowingPerson(SimulatedSource):
-    """Plays a simulation without its pacer and assessment events."""
+    """Plays a simulation without its pacer and assessment events.
+
+    With ``pause_at_s`` the play holds at that session time (``paused`` is set) until
+    ``resume`` is set, so a test can act in the window at a known time of a max-speed session.
+    """
+
+    def __init__(self, config, *, pause_at_s: float | None = None, **kw):
+        super().__init__(config, **kw)
+        self.pause_at_s = pause_at_s
+        self.paused = threading.Event()
+        self.resume = threading.Event()
 
     async def raw(self):
         async for item in super().raw():
+            if self.pause_at_s is not None and item.t_s >= self.pause_at_s:
+                self.paused.set()
+                while not self.resume.is_set() and not self.stopped:
+                    await asyncio.sleep(0.01)
             if isinstance(item, Event) and item.kind in (EventKind.PACER, EventKind.ASSESSMENT):
                 continue
             yield item

@@ -157,9 +157,9 @@ class GuidedPanel(QFrame):
         self.countdown = QLabel(_mmss(self.baseline.duration_s))
         self.countdown.setObjectName("countdown")
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = self.countdown.font()
-        font.setPointSizeF(font.pointSizeF() * 2.6)
-        self.countdown.setFont(font)
+        # Large and light: a calm clock, not an alarm (the window's style sheet sets sizes,
+        # so the label carries its own).
+        self.countdown.setStyleSheet("font-size: 30pt; font-weight: 300;")
         root.addWidget(self.countdown)
         self.baseline_hint = QLabel(
             "A few quiet minutes as a reference: sit comfortably and breathe as you like."
@@ -353,8 +353,10 @@ class GuidedPanel(QFrame):
             self._advance(t)
         b = self.baseline
         self.countdown.setText(_mmss(b.remaining_s(t)))
-        self.baseline_start.setEnabled(b.state == "ready")
-        self.baseline_skip.setEnabled(b.state in ("ready", "running"))
+        # Only the buttons that apply now are shown (the window's style does not grey out
+        # disabled ones).
+        self.baseline_start.setVisible(b.state == "ready")
+        self.baseline_skip.setVisible(b.state in ("ready", "running"))
         if b.state == "running":
             self.baseline_hint.setText("Resting baseline: sit comfortably and breathe as you like.")
         elif b.state == "done":
@@ -363,8 +365,8 @@ class GuidedPanel(QFrame):
             self.baseline_hint.setText("Baseline skipped.")
         run = self.run
         active = run is not None and run.phase in ("scheduled", "step", "rest")
-        self.assess_start.setEnabled(not active)
-        self.assess_cancel.setEnabled(active)
+        self.assess_start.setVisible(not active)
+        self.assess_cancel.setVisible(active)
         if run is None:
             return
         st = run.status(t)
@@ -413,4 +415,16 @@ class GuidedPanel(QFrame):
             self.use_rate.setVisible(True)
         else:
             self.suggestion.setText("No suggested rate")
-        self.reason.setText(str(self.result.get("reason") or ""))
+        self._set_wrapped(self.reason, str(self.result.get("reason") or ""))
+
+    @staticmethod
+    def _set_wrapped(label: QLabel, text: str) -> None:
+        """Set word-wrapped text and make room for all its lines (a scroll area would
+        otherwise keep the label at one line)."""
+        label.setText(text)
+        width = max(label.width(), 200)
+        rect = label.fontMetrics().boundingRect(
+            0, 0, width, 100_000, int(Qt.TextFlag.TextWordWrap), text
+        )
+        label.setMinimumHeight(rect.height() + 6)
+        label.updateGeometry()

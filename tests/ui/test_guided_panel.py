@@ -52,6 +52,7 @@ def test_assessment_in_the_window_at_max_speed(qtbot, tmp_path, resonance):
     assert panel.suggestion.text() == f"Suggested rate: {resonance:g} breaths/min"
     row = [panel.table.item(i, 0).text() for i in range(5)].index(f"▶ {resonance:.1f}")
     assert [s["rate_bpm"] for s in r["steps"]][row] == resonance
+    qtbot.wait(100)
     if SHOTS:
         panel.grab().save(os.path.join(SHOTS, f"assessment-result-{resonance:g}.png"))
     # The file says the same.
