@@ -7,7 +7,6 @@ contract object. Values that cannot be computed are ``None`` (JSON ``null``), ne
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,14 +18,20 @@ from numpy.typing import NDArray
 
 from biofeedback.assessment import assessment_of
 from biofeedback.beats import MAX_RR_MS, MIN_RR_MS, Beat, Event, EventKind
+from biofeedback.dyad_synchrony import clock_text, dyad_trend_notes, synchrony_of
 from biofeedback.errors import UserError
 from biofeedback.sources.replay import iter_session
 from hrv.artifacts import ArtifactResult, correct_artifacts
-from hrv.rsa import breathing_rate_median, rsa_at_rate, rsa_over_paced_stretches
+from hrv.rsa import (
+    BREATH_BAND_HZ,
+    breathing_rate_median,
+    rsa_at_rate,
+    rsa_over_paced_stretches,
+    slow_oscillation_median,
+)
 from hrv.spectral import frequency_domain
-from hrv.synchrony import describe as describe_synchrony
-from hrv.synchrony import synchrony
 from hrv.time_domain import time_domain
+from hrv.trend import Trend, slow_trends
 
 __all__ = ["RoleSeries", "SessionInput", "analyze", "analyze_series", "load_input"]
 
@@ -227,9 +232,13 @@ def _rsa(
     With ``--pace-bpm`` the sine fit runs over the whole record at that rate (phase against a
     pacer starting at the first beat). Otherwise, from the session's pacer events: over the
     stretches paced at the rate used longest (phase against that pacer's start); the first
-    15 s of each stretch are left out while breathing settles. With no pacer at all only the
-    breathing-rate estimate is given: HF power (``hf_ms2``) is the spontaneous-breathing
-    measure, and it misses RSA when breathing is slower than about 9 breaths/min.
+    15 s of each stretch are left out while breathing settles. With a pacer (either way) the
+    breathing rate is searched from 3/min. With no pacer at all only the breathing-rate
+    estimate is given (searched from 7.2/min, :data:`hrv.rsa.SPONTANEOUS_BREATH_BAND_HZ`): HF
+    power (``hf_ms2``) is the spontaneous-breathing measure, and it misses RSA when breathing is
+    slower than about 9 breaths/min. Then ``slow_oscillation_bpm`` reports a slow oscillation
+    (3-7.2/min) that dominates most of the record (:func:`hrv.rsa.slow_oscillation_median`),
+    with ``breathing_rate_note`` saying that it may be slow breathing or a slow heart-rate wave.
     """
     out: dict[str, Any] = {
         "pace_bpm": pace_bpm,
@@ -239,15 +248,26 @@ def _rsa(
         "r_squared": None,
         "breathing_rate_est_bpm": breathing_rate_median(t, rr),
         "window": None,
+        "slow_oscillation_bpm": None,
+        "breathing_rate_note": None,
     }
     if t.size < 4:
         return out
     if pace_bpm is not None:
         fit = rsa_at_rate(t, rr, pace_bpm, float(t[0] - rr[0] / 1000.0))
+        out["breathing_rate_est_bpm"] = breathing_rate_median(t, rr, band_hz=BREATH_BAND_HZ)
         window = "whole record"
     else:
         paced = rsa_over_paced_stretches(t, rr, pacer)
         if paced is None:
+            slow = slow_oscillation_median(t, rr)
+            if math.isfinite(slow):
+                out["slow_oscillation_bpm"] = slow
+                out["breathing_rate_note"] = (
+                    f"a slow heart-rate oscillation at about {slow:.1f} per minute dominates "
+                    "most of the record; slow breathing and slow heart-rate waves look alike "
+                    "in heart data alone, so it may or may not be the breathing rate"
+                )
             return out
         fit = paced.fit
         out["pace_bpm"] = paced.rate_bpm
@@ -336,86 +356,27 @@ def analyze_series(
         "artifacts": artifacts,
         "rsa": _rsa(t, rr, pace_bpm, pacer or []),
     }
+    trends = slow_trends(t, rr)
+    out["trends"] = [
+        {"start_s": x.start_s, "end_s": x.end_s, "change_bpm": x.change_bpm} for x in trends
+    ]
+    out["notes"] = [_trend_note(x) for x in trends]
     return _clean(out)
+
+
+def _trend_note(x: Trend) -> str:
+    """Words for one strong slow heart-rate trend of one person."""
+    how = "rose" if x.change_bpm > 0 else "fell"
+    return (
+        f"heart rate {how} by about {abs(x.change_bpm):.0f} beats/min from "
+        f"{clock_text(x.start_s)} to {clock_text(x.end_s)}; whole-record numbers (SDNN, LF power, "
+        "correlations) include this slow change"
+    )
 
 
 def detect_artifacts(s: RoleSeries) -> ArtifactResult | None:
     """Artifact detection and correction of one series (``None`` when it has no beats)."""
     return correct_artifacts(s.rr_ms, s.t_s) if s.rr_ms.size else None
-
-
-def _artifact_mask(s: RoleSeries, found: ArtifactResult | None) -> NDArray[np.bool_]:
-    if found is None:
-        return np.zeros(s.rr_ms.size, dtype=bool)
-    return np.asarray(found.flags > 0)
-
-
-def _sync_part(
-    t: RoleSeries,
-    c: RoleSeries,
-    masks: tuple[NDArray[np.bool_], NDArray[np.bool_]],
-    gaps: list[tuple[float, float]],
-    pacer: list[tuple[float, float]],
-    span: tuple[float, float] | None = None,
-    n_surrogates: int = 1000,
-) -> dict[str, Any]:
-    sel_t = np.ones(t.t_s.size, bool) if span is None else (t.t_s > span[0]) & (t.t_s <= span[1])
-    sel_c = np.ones(c.t_s.size, bool) if span is None else (c.t_s > span[0]) & (c.t_s <= span[1])
-    result = synchrony(
-        t.t_s[sel_t],
-        t.rr_ms[sel_t],
-        c.t_s[sel_c],
-        c.rr_ms[sel_c],
-        therapist_artifact=masks[0][sel_t],
-        client_artifact=masks[1][sel_c],
-        gaps=gaps,
-        pacer=pacer,
-        n_surrogates=n_surrogates,
-        seed=0,
-    )
-    out = dict(result.contract())
-    out["summary"] = describe_synchrony(result)
-    return out
-
-
-def synchrony_of(
-    data: SessionInput,
-    *,
-    n_surrogates: int = 1000,
-    found: Mapping[str, ArtifactResult | None] | None = None,
-) -> dict[str, Any]:
-    """The contract's ``synchrony`` object for a therapist-client input.
-
-    The whole session is tested (SUSY segment shuffling plus a circular-shift check, see
-    :func:`hrv.synchrony.synchrony`); when the session has pacer changes, each stretch between
-    them (at least 2 minutes long) is tested on its own too and listed under ``stretches``, so
-    a paced stretch reads "both following the pacer" apart from the rest. Artifact-flagged
-    beats and recording gaps are left out. ``found`` holds :func:`detect_artifacts` results per
-    role when the caller already has them.
-    """
-    t, c = data.series["therapist"], data.series["client"]
-    found = (
-        found
-        if found is not None
-        else {r: detect_artifacts(data.series[r]) for r in ("therapist", "client")}
-    )
-    masks = (_artifact_mask(t, found["therapist"]), _artifact_mask(c, found["client"]))
-    gaps = data.gap_intervals()
-    pacer = data.pacer_changes()
-    whole = _sync_part(t, c, masks, gaps, pacer, None, n_surrogates)
-    stretches = []
-    if pacer:
-        end = max(float(t.t_s[-1]) if t.t_s.size else 0.0, float(c.t_s[-1]) if c.t_s.size else 0.0)
-        cuts = sorted({0.0, *(a for a, _ in pacer if 0.0 < a < end), end})
-        for a, b in itertools.pairwise(cuts):
-            if b - a < 120.0:
-                continue
-            part = _sync_part(t, c, masks, gaps, pacer, (a, b), n_surrogates)
-            rates = [r for ts, r in pacer if ts <= a + 1e-9]
-            rate = rates[-1] if rates else 0.0
-            stretches.append({"start_s": a, "end_s": b, "pacer_bpm": rate or None, **part})
-    whole["stretches"] = stretches
-    return whole
 
 
 def check_intervals(data: SessionInput) -> None:
@@ -462,7 +423,9 @@ def analyze(
         },
     }
     if {"therapist", "client"} <= set(data.series):
-        result["synchrony"] = _clean(synchrony_of(data, found=found))
+        sync = synchrony_of(data, found=found, pace_bpm=pace_bpm)
+        result["synchrony"] = _clean(sync)
+        result["synchrony"]["notes"] = dyad_trend_notes(result["participants"])
     result["assessment"] = _clean(assessment_of(data, found))
     if data.meta.get("files") is not None:
         result["input"] = _clean(

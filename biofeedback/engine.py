@@ -326,7 +326,7 @@ class _Participant:
         elif span < cfg.min_window_fraction * cfg.rmssd_window_s:
             reason = f"window covers only {span:.0f} of {cfg.rmssd_window_s:.0f} s"
         elif burden > cfg.max_burden_pct:
-            reason = f"{burden:.0f} % of recent beats look like artifacts"
+            reason = f"{burden:.0f} % of recent intervals are irregular"
         last_rr = float(rr[-1]) if rr.size else math.nan
         return ParticipantSnapshot(
             role=self.role,

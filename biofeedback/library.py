@@ -1,7 +1,8 @@
 """The session library: every session file in the data folder, with its facts and headline
 numbers, found by name, and deleted on request.
 
-Reading never writes: session files are opened with SQLite's read-only URI (``mode=ro``), so a
+Reading never writes: session files are opened as :func:`biofeedback.store.open_read_only`
+does (``mode=ro&immutable=1``, or a private copy when a recording's WAL must be read), so a
 stray ``-wal`` beside a file is never applied to it, and the analysis reads the file as
 ``analyze`` does. Listing stays cheap by caching, per file, what was read and computed in a
 private index beside the sessions (``.library-index.json``, mode 0600), keyed by the file's
@@ -58,9 +59,14 @@ Progress = Callable[[str, int, int], None]
 
 
 def _ro_connect(path: Path) -> sqlite3.Connection:
-    """A read-only connection (``mode=ro``): nothing, not even a stray WAL, is written back."""
-    uri = path.resolve().as_uri() + "?mode=ro"
-    return sqlite3.connect(uri, uri=True)
+    """A read-only connection (:func:`biofeedback.store.open_read_only`): nothing is written
+    back, no ``-shm`` is created, and a stray WAL beside a closed file is not read."""
+    from biofeedback.store import SessionFileError, open_read_only
+
+    try:
+        return open_read_only(path)
+    except SessionFileError as exc:
+        raise UserError(str(exc)) from None
 
 
 def read_facts(path: str | os.PathLike[str]) -> dict[str, Any]:

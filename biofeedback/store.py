@@ -45,6 +45,7 @@ __all__ = [
     "SessionReader",
     "SessionWriter",
     "one_line",
+    "open_read_only",
 ]
 
 log = logging.getLogger(__name__)
@@ -346,6 +347,26 @@ def _open_read_only(path: Path, head: bytes) -> sqlite3.Connection:
     # with a read-only, immutable connection nothing can be written.
     db.execute("PRAGMA writable_schema=ON")
     return db
+
+
+def open_read_only(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """An SQLite connection to a session file that cannot change it or anything beside it
+    (for code that runs its own queries; :class:`SessionReader` also checks the file).
+
+    Raises
+    ------
+    SessionFileError
+        The file cannot be read or is not an SQLite file.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise SessionFileError(f"{p}: cannot read: {exc.strerror}") from exc
+    if head[:16] != b"SQLite format 3\x00":
+        raise SessionFileError(f"{p}: not a session file (not an SQLite database)")
+    return _open_read_only(p, head)
 
 
 def _copy_bytes(src: Path, dst: Path) -> None:

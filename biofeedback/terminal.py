@@ -129,7 +129,7 @@ def render_snapshot(
         expand=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1)
     )
     paced = snap.pacer_bpm is not None
-    cols = ["person", "strap", "HR", "RR", "RMSSD", "artif."]
+    cols = ["person", "strap", "HR", "RR", "RMSSD", "irreg."]
     cols += ["RSA"] if paced else ["breaths"]
     cols += ["coher.", "beats"]
     for col in cols:
@@ -153,7 +153,8 @@ def render_snapshot(
             str(p.n_beats),
         )
     legend = Text(
-        "HR beats/min, last RR and RMSSD over 60 s in ms, artifacts in % of recent beats, "
+        "HR beats/min, last RR and RMSSD over 60 s in ms, irregular intervals in % of recent "
+        "beats, "
         + ("RSA amplitude at the pacer in ms, " if paced else "breathing rate per minute, ")
         + "coherence ratio",
         style="dim",

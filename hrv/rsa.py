@@ -47,11 +47,14 @@ from .spectral import welch_psd
 __all__ = [
     "PacedRSA",
     "RSAFit",
+    "SineFit",
     "breathing_rate_median",
+    "dominant_slow_sine",
     "estimate_breathing_rate",
     "peak_to_trough_hr",
     "rsa_at_rate",
     "rsa_over_paced_stretches",
+    "slow_oscillation_median",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -360,3 +363,125 @@ def rsa_over_paced_stretches(
         fit=rsa_at_rate(t_s[mask], rr_ms[mask], rate, t0),
         breathing_rate_bpm=breathing_rate_median(t_s[mask], rr_ms[mask], band_hz=BREATH_BAND_HZ),
     )
+
+
+#: Rates scanned for a slow oscillation (breaths/min): 3/min up to the 0.15 Hz edge of LF.
+SLOW_BAND_BPM = (3.0, 9.0)
+#: A slow sine counts as strong (dominating a 60 s window) from this amplitude (ms) and ``R^2``
+#: on: a person following a 6/min rhythm gave 80-120 ms and 0.7-0.9 (simulated), spontaneous
+#: breathing at 12-15/min gave slow fits (VLF, Mayer waves) of ``R^2`` 0.1-0.5, mostly at the
+#: lowest rates scanned.
+SLOW_MIN_AMPLITUDE_MS = 20.0
+SLOW_MIN_R2 = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class SineFit:
+    """The best-fitting sine of an RR window: rate (breaths/min), amplitude (ms), ``R^2``."""
+
+    rate_bpm: float
+    amplitude_ms: float
+    r_squared: float
+
+    def strong(self, min_amplitude_ms: float, min_r2: float) -> bool:
+        """Amplitude and explained variance both at least the given thresholds."""
+        return bool(self.amplitude_ms >= min_amplitude_ms and self.r_squared >= min_r2)
+
+
+def dominant_slow_sine(
+    t_s: ArrayLike,
+    rr_ms: ArrayLike,
+    band_bpm: tuple[float, float] = SLOW_BAND_BPM,
+    step_bpm: float = 0.1,
+) -> SineFit:
+    """The sine ``c0 + a sin + b cos`` at the rate in ``band_bpm`` that explains most RR variance.
+
+    The fit of :func:`rsa_at_rate` is repeated at every rate from ``band_bpm[0]`` to
+    ``band_bpm[1]`` in ``step_bpm`` steps (all at once, by the normal equations) and the rate
+    with the largest ``R^2`` is kept. On a 60 s window a person following a 6/min pacer gives
+    ``R^2`` near 0.8 and 40-100 ms; spontaneous breathing with ~0.1 Hz Mayer waves gave a median
+    ``R^2`` of 0.15-0.30 (simulated sessions and NSRDB records), because those waves wander in
+    rate and amplitude.
+
+    Parameters
+    ----------
+    t_s, rr_ms : array_like
+        Beat times (s) and RR intervals (ms) of one window, artifacts left out.
+    band_bpm : (float, float)
+        Rates scanned (per minute).
+    step_bpm : float
+        Scan step (per minute).
+
+    Returns
+    -------
+    SineFit
+        ``nan`` fields with fewer than 8 beats, a window shorter than one cycle of the fastest
+        rate scanned, or a flat window.
+    """
+    t, rr = _inputs(t_s, rr_ms)
+    nan = SineFit(math.nan, math.nan, math.nan)
+    rates = np.round(np.arange(band_bpm[0], band_bpm[1] + step_bpm / 2, step_bpm), 9)
+    if t.size < 8 or rates.size == 0 or (t[-1] - t[0]) < 60.0 / band_bpm[1]:
+        return nan
+    y = rr - rr.mean()
+    ss_tot = float(y @ y)
+    if not ss_tot > 0:
+        return nan
+    theta = 2.0 * np.pi * (rates[:, None] / 60.0) * (t[None, :] - t[0])
+    x = np.stack([np.ones_like(theta), np.sin(theta), np.cos(theta)], axis=1)  # (F, 3, n)
+    xtx = x @ np.swapaxes(x, 1, 2)
+    xty = x @ y
+    with np.errstate(all="ignore"):
+        try:
+            beta = np.linalg.solve(xtx, xty[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            return nan
+    r2 = np.einsum("fi,fi->f", beta, xty) / ss_tot
+    r2 = np.where(np.isfinite(r2), r2, -np.inf)
+    i = int(np.argmax(r2))
+    if not math.isfinite(r2[i]):
+        return nan
+    return SineFit(float(rates[i]), math.hypot(beta[i, 1], beta[i, 2]), float(r2[i]))
+
+
+def slow_oscillation_median(
+    t_s: FloatArray,
+    rr_ms: FloatArray,
+    window_s: float = 60.0,
+    band_bpm: tuple[float, float] = (3.0, 60.0 * SPONTANEOUS_BREATH_BAND_HZ[0]),
+    min_amplitude_ms: float = SLOW_MIN_AMPLITUDE_MS,
+    min_r2: float = SLOW_MIN_R2,
+) -> float:
+    """Rate (per minute) of a slow RR oscillation that dominates most of a record, else ``nan``.
+
+    Below 7.2/min the breathing-rate search without a pacer (:data:`SPONTANEOUS_BREATH_BAND_HZ`)
+    sees nothing, although a person may breathe that slowly on their own. Each consecutive
+    ``window_s`` window gets :func:`dominant_slow_sine` over ``band_bpm``; a window counts when
+    that sine is strong and its rate is not on a band edge (the true peak may lie outside).
+    When at least half of the windows count, their median rate is returned. Between 3 and
+    about 7 per minute breathing-driven RSA and slow heart-rate waves (the baroreflex's ~0.1 Hz
+    rhythm) look alike in RR data alone, so callers must say that this may or may not be the
+    breathing rate (design.md section 5).
+
+    Returns
+    -------
+    float
+        Per minute; ``nan`` when fewer than half of the windows (or none: record shorter than
+        one window) show such an oscillation.
+    """
+    if t_s.size < 2:
+        return math.nan
+    rates, n = [], 0
+    step = 0.1
+    start = float(t_s[0])
+    while start + window_s <= float(t_s[-1]) + 1e-9:
+        w = (t_s > start) & (t_s <= start + window_s)
+        n += 1
+        fit = dominant_slow_sine(t_s[w], rr_ms[w], band_bpm, step)
+        inside = band_bpm[0] + 1.5 * step < fit.rate_bpm < band_bpm[1] - 1.5 * step
+        if fit.strong(min_amplitude_ms, min_r2) and inside:
+            rates.append(fit.rate_bpm)
+        start += window_s
+    if n == 0 or len(rates) < 0.5 * n:
+        return math.nan
+    return float(np.median(rates))

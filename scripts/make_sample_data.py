@@ -8,7 +8,8 @@ Usage::
 Writes
 
 * ``dyad_session.session``: a 10-minute simulated therapist-client session (see
-  :func:`dyad_config`);
+  :func:`dyad_config`); also copied to ``biofeedback/data/`` (:data:`PACKAGED`), where the
+  installed program's ``biofeedback demo`` finds it with ``importlib.resources``;
 * ``solo_paced.session``: a 5-minute simulated solo session at 6 breaths/min
   (:func:`solo_config`);
 * ``nsrdb_series_1_rr.txt``: a real one-hour NN-interval series from the PhysioNet Normal Sinus
@@ -37,6 +38,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Sample files the installed package carries (byte-identical copies; a test checks it).
+PACKAGED = {"dyad_session.session": ROOT / "biofeedback" / "data" / "dyad_session.session"}
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -199,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for path in write_sessions(args.out):
         log.info("wrote %s (%d bytes)", path, path.stat().st_size)
+        if path.name in PACKAGED and args.out.resolve() == (ROOT / "sample_data").resolve():
+            target = PACKAGED[path.name]
+            target.write_bytes(path.read_bytes())
+            log.info("copied it to %s (the demo's copy inside the package)", target)
     if not args.skip_rr:
         path = write_nsrdb(args.out, args.nsrdb_npy)
         log.info("wrote %s", path)

@@ -22,16 +22,19 @@ ROWS = [
     ("LF (ms²)", "lf_ms2", "{:.0f}"),
     ("HF (ms²)", "hf_ms2", "{:.0f}"),
     ("LF/HF", "lf_hf", "{:.2f}"),
-    ("artifacts (% of beats)", "artifacts.pct", "{:.1f}"),
-    ("  ectopic", "artifacts.ectopic", "{:d}"),
-    ("  missed", "artifacts.missed", "{:d}"),
-    ("  extra", "artifacts.extra", "{:d}"),
-    ("  long or short", "artifacts.long_short", "{:d}"),
-    ("  out of range", "artifacts.out_of_range", "{:d}"),
+    # Irregular intervals: the JSON keeps the detector's class names (``ectopic`` ...), the
+    # table says what the intervals look like, never which cardiac event might be behind them.
+    ("irregular intervals (% of beats)", "artifacts.pct", "{:.1f}"),
+    ("  short-long pairs", "artifacts.ectopic", "{:d}"),
+    ("  too long (a beat likely missed)", "artifacts.missed", "{:d}"),
+    ("  too short (an extra detection)", "artifacts.extra", "{:d}"),
+    ("  too long or too short", "artifacts.long_short", "{:d}"),
+    ("  outside 300-2000 ms", "artifacts.out_of_range", "{:d}"),
     ("RSA amplitude (ms)", "rsa.amplitude_ms", "{:.1f}"),
     ("RSA peak-to-trough (beats/min)", "rsa.peak_to_trough_bpm", "{:.1f}"),
     ("RSA phase vs pacer (deg)", "rsa.phase_deg", "{:.0f}"),
     ("breathing rate estimate (breaths/min)", "rsa.breathing_rate_est_bpm", "{:.1f}"),
+    ("slow oscillation (per min, see note)", "rsa.slow_oscillation_bpm", "{:.1f}"),
 ]
 
 
@@ -66,15 +69,24 @@ def format_table(result: dict[str, Any]) -> str:
     console = Console(record=True, width=100)
     with console.capture() as cap:
         console.print(t)
+        for role, m in people.items():
+            notes = [*(m.get("notes") or []), _get(m, "rsa.breathing_rate_note")]
+            for note in filter(None, notes):
+                console.print(f"{role}: {note}.", highlight=False)
         sync = result.get("synchrony")
         if sync is not None:
             console.print(_sync_table(sync))
+            console.print(EFFECT_SIZE_NOTE, highlight=False)
         if sync is not None and sync.get("summary"):
             console.print("[bold]How the two heart rates moved together[/bold]")
             console.print(f"whole session: {sync['summary']}")
             for st in sync.get("stretches") or []:
                 pacer = f", pacer {st['pacer_bpm']:g}/min" if st.get("pacer_bpm") else ""
                 console.print(f"{st['start_s']:.0f}-{st['end_s']:.0f} s{pacer}: {st['summary']}")
+        if sync is not None and sync.get("baseline"):
+            console.print(f"compared with the baseline: {sync['baseline']['difference_summary']}")
+        for note in (sync or {}).get("notes") or []:
+            console.print(f"both: {note}.", highlight=False)
         for line in _input_lines(result.get("input")):
             console.print(line, highlight=False)
         if result.get("assessment"):
@@ -83,17 +95,26 @@ def format_table(result: dict[str, Any]) -> str:
     return cap.get()
 
 
+#: What the effect size in the synchrony table means (issue 12 item 6).
+EFFECT_SIZE_NOTE = (
+    "Effect size: how many standard deviations of the chance pairings (segments from "
+    "different times, and time-shifted series; the stricter of the two) the real synchrony "
+    "lies beyond chance, in the direction the p-value tests. Positive: more than chance; at "
+    "or below 0: no more than chance. It agrees with p: a significant result has a positive "
+    "effect size."
+)
+
 #: The synchrony numbers of the table: label, contract key, format.
 SYNC_ROWS = [
     ("mean windowed correlation (Fisher z)", "z_mean", "{:.3f}"),
-    ("effect size against chance", "effect_size", "{:.2f}"),
+    ("effect size against chance (SDs, see below)", "effect_size", "{:.2f}"),
     ("p (segment shuffling)", "p_value", "{:.3f}"),
     ("surrogates", "n_surrogates", "{:d}"),
     ("in-phase z", "in_phase_z", "{:.3f}"),
     ("anti-phase z", "anti_phase_z", "{:.3f}"),
     ("lag of the strongest link (s, + client first)", "peak_lag_s", "{:+.1f}"),
     ("who tended to change first", "leader", "{}"),
-    ("both following the pacer", "pacer_driven", "{}"),
+    ("both breathing to one rhythm", "pacer_driven", "{}"),
 ]
 
 
@@ -103,13 +124,29 @@ def _sync_table(sync: dict[str, Any]):
     t = Table(title="Synchrony (a reflective aid, not a diagnosis)", title_justify="left")
     t.add_column("measure")
     t.add_column("whole session", justify="right")
-    stretches = sync.get("stretches") or []
+    stretches = list(sync.get("stretches") or [])
     for st in stretches:
         t.add_column(f"{st['start_s']:.0f}-{st['end_s']:.0f} s", justify="right")
+    base = sync.get("baseline")
+    if base:
+        t.add_column(f"baseline {base['start_s']:.0f}-{base['end_s']:.0f} s", justify="right")
+        stretches.append(base)
     for label, key, fmt in SYNC_ROWS:
-        values = [sync.get(key), *(st.get(key) for st in stretches)]
-        t.add_row(label, *(_fmt(_yes_no(v), fmt) for v in values))
+        parts = [sync, *stretches]
+        if key == "pacer_driven":
+            t.add_row(label, *(_rhythm(x) for x in parts))
+            continue
+        t.add_row(label, *(_fmt(_yes_no(x.get(key)), fmt) for x in parts))
     return t
+
+
+def _rhythm(sync: dict[str, Any]) -> str:
+    """Whether both followed one breathing rhythm, and how it was known."""
+    if not sync.get("pacer_driven"):
+        return "no"
+    if sync.get("pacer_driven_by") == "shared rhythm":
+        return "yes, found in the beats"
+    return "yes, the pacer"
 
 
 def _yes_no(v: Any) -> Any:

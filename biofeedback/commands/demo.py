@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Iterator
+from importlib.resources import as_file, files
 from pathlib import Path
 
 from biofeedback.commands.replay import add_play_options, make_replay_source, play, summarise
 from biofeedback.errors import UserError
 
-#: The bundled two-person sample session (see sample_data/README.md).
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "dyad_session.session"
+#: The bundled two-person sample session, inside the package (a byte-identical copy of
+#: ``sample_data/dyad_session.session``; see sample_data/README.md).
+SAMPLE_NAME = "dyad_session.session"
+
+
+@contextlib.contextmanager
+def sample_session() -> Iterator[Path]:
+    """The bundled sample as a file path, from the installed package (``importlib.resources``;
+    a zipped installation gets a temporary copy for the duration)."""
+    resource = files("biofeedback") / "data" / SAMPLE_NAME
+    if not resource.is_file():
+        raise UserError(
+            f"{SAMPLE_NAME}: the bundled sample session is missing from this installation of "
+            "biofeedback; reinstall the package"
+        )
+    with as_file(resource) as path:
+        yield Path(path)
 
 
 def run(args: argparse.Namespace) -> int:
-    if not SAMPLE.exists():
-        raise UserError(
-            f"{SAMPLE}: the bundled sample session is missing; run the demo from a full "
-            "checkout of the project"
+    with sample_session() as sample:
+        source = make_replay_source(str(sample), args)
+        controller, interrupted = play(
+            source, title="demo: therapist and client (sample)", quiet=args.quiet
         )
-    source = make_replay_source(str(SAMPLE), args)
-    controller, interrupted = play(
-        source, title="demo: therapist and client (sample)", quiet=args.quiet
-    )
-    print(summarise(controller.stats, SAMPLE.name, interrupted))
+    print(summarise(controller.stats, SAMPLE_NAME, interrupted))
     return 130 if interrupted else 0
 
 

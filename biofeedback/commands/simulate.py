@@ -53,7 +53,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--leader", choices=("therapist", "client"), default="client", help="default client"
     )
     p.add_argument(
-        "--ectopic-per-min", type=float, default=0.0, help="ectopic beats per minute (default 0)"
+        "--ectopic-per-min",
+        type=float,
+        default=0.0,
+        help="irregular short-long beat pairs inserted per minute (default 0)",
     )
     p.add_argument("--solo", action="store_true", help="one person (role 'solo')")
     p.add_argument(

@@ -22,31 +22,88 @@ from biofeedback.report.svg import Band, Mark, Series, time_chart
 __all__ = ["coregulation_section", "sync_section"]
 
 
+#: Sessions longer than this (s) show the share of windows above the band instead of each window.
+LONG_S = 1800.0
+
+SHORT_CAPTION = (
+    "The line is how strongly the two heart rates rose and fell together in each 30 s window "
+    "(the peak of the lagged correlation nearest zero lag). The grey band is what the same two "
+    "people give when one person's window is paired with the other's from other times (it "
+    "appears once a few minutes of history exist): above the band is more than chance at that "
+    "moment. Where both follow the pacer the line is drawn dotted, because a shared breathing "
+    "rhythm is not synchrony between them."
+)
+LONG_CAPTION = (
+    "Each 30 s window's synchrony (the peak of the lagged correlation nearest zero lag) is "
+    "compared with a chance band: the same two people with one person's window paired with the "
+    "other's from other times. The line is the share of windows above the band over 5 minutes "
+    "at a time; by chance alone about 5 % are (dotted line). A long session is shown this way "
+    "because hours of single windows do not read as one line."
+)
+
+
+def _running_mean(t: np.ndarray, y: np.ndarray, span_s: float) -> np.ndarray:
+    """Mean of the finite values within ``span_s`` centred on each point (``nan`` if none)."""
+    ok = np.isfinite(y)
+    c_y = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
+    c_n = np.concatenate([[0], np.cumsum(ok)])
+    lo = np.searchsorted(t, t - span_s / 2, side="left")
+    hi = np.searchsorted(t, t + span_s / 2, side="right")
+    n = c_n[hi] - c_n[lo]
+    return np.where(n > 0, (c_y[hi] - c_y[lo]) / np.maximum(n, 1), np.nan)
+
+
 def sync_section(r: ReportData) -> str:
     s = r.result.get("synchrony")
-    head = "<section id='synchrony'><h2>How the two heart rates moved together</h2>"
     if s is None or r.sync is None:
-        return head + "<p>One person in this session: there is no synchrony to show.</p></section>"
+        return (
+            "<section id='synchrony'><h2>Synchrony</h2>"
+            "<p>One person in this session: there is no synchrony to show.</p></section>"
+        )
+    head = "<section id='synchrony'><h2>How the two heart rates moved together</h2>"
     st = r.sync
     strength = np.where(st.pacer_driven, np.nan, st.strength)
     paced_line = np.where(st.pacer_driven, st.strength, np.nan)
-    series = [Series(st.t_s, strength, "synchrony (in-phase strength)", "#333333")]
-    if np.any(st.pacer_driven):
-        series.append(Series(st.t_s, paced_line, "both following the pacer", "#56B4E9", "2,2"))
-    chart = time_chart(
-        series,
-        bands=[Band(st.t_s, st.band_lo, st.band_hi, "chance band (other times)", "#999999")],
-        spans=_spans(r),
-        marks=[Mark(t, lab) for lab, t, _ in _markers(r)],
-        t_range=(0.0, r.t_end_s),
-        y_label="Fisher z",
-        title="Synchrony over the session with its chance band",
-        hlines=(0.0,),
-        height=200,
-    )
+    long = r.t_end_s > LONG_S
+    if not long:
+        series = [Series(st.t_s, strength, "synchrony (in-phase strength)", "#333333")]
+        if np.any(st.pacer_driven):
+            series.append(Series(st.t_s, paced_line, "both following the pacer", "#56B4E9", "2,2"))
+        chart = time_chart(
+            series,
+            bands=[Band(st.t_s, st.band_lo, st.band_hi, "chance band (other times)", "#999999")],
+            spans=_spans(r),
+            marks=[Mark(t, lab) for lab, t, _ in _markers(r)],
+            t_range=(0.0, r.t_end_s),
+            y_label="Fisher z",
+            title="Synchrony over the session with its chance band",
+            hlines=(0.0,),
+            height=200,
+        )
+        caption = SHORT_CAPTION
+    else:
+        # Hours of 30 s windows do not read as one line: show how often a window was above
+        # its chance band, over 5 minutes at a time (chance alone gives about 5 %).
+        has = np.isfinite(strength) & np.isfinite(st.band_hi)
+        above = np.where(has, (strength > st.band_hi).astype(float), np.nan)
+        share = 100.0 * _running_mean(st.t_s, above, 300.0)
+        top = float(np.nanmax(share)) * 1.1 if np.isfinite(share).any() else 0.0
+        chart = time_chart(
+            [Series(st.t_s, share, "windows above the chance band (5-min running share)", "#222222",
+                    width=1.6)],
+            spans=_spans(r),
+            marks=[Mark(t, lab) for lab, t, _ in _markers(r)],
+            t_range=(0.0, r.t_end_s),
+            y_label="% of 30 s windows",
+            title="Share of windows above the chance band over the session",
+            hlines=(5.0,),
+            y_range=(0.0, max(25.0, top)),
+            height=200,
+        )  # fmt: skip
+        caption = LONG_CAPTION
     rows = [
         ["mean synchrony (|z|, all lags)", num(r.result, "synchrony.z_mean", "{:.3f}")],
-        ["effect size against shuffled segments", num(r.result, "synchrony.effect_size", "{:.2f}")],
+        ["effect size against chance (SDs)", num(r.result, "synchrony.effect_size", "{:.2f}")],
         ["p-value (chance comparison)", num(r.result, "synchrony.p_value", "{:.3g}")],
         ["shuffled pairings", num(r.result, "synchrony.n_surrogates", "{:d}")],
         [
@@ -82,18 +139,15 @@ def sync_section(r: ReportData) -> str:
         )
     return (
         head + f"<div class='summary' id='sync-summary'>{escape(str(s.get('summary') or ''))}</div>"
-        f"<figure>{chart}<figcaption>The line is how strongly the two heart rates rose and fell "
-        "together in each 30 s window (the peak of the lagged correlation nearest zero lag). The "
-        "grey band is what the same two people give when one person's window is paired with the "
-        "other's from other times (it appears once a few minutes of history exist): above the "
-        "band is more than chance at that moment. Where "
-        "both follow the pacer the line is drawn dotted, because a shared breathing rhythm is "
-        "not synchrony between them.</figcaption></figure>"
+        f"<figure>{chart}<figcaption>{caption}</figcaption></figure>"
         + _table(["whole session, offline test", "value"], rows, {1})
-        + "<p class='note'>The effect size is SUSY's: how far the real pairing's mean "
-        "synchrony lies above that of segments paired across different times, in units of the "
-        "lag-to-lag spread of the shuffled means. It is not a Cohen's d; the p-value is the "
-        "chance comparison. More synchrony is not better or worse.</p>" + stretches + "</section>"
+        + "<p class='note'>The effect size is measured on the same numbers as the p-value: how "
+        "many standard deviations of the chance pairings (segments from different times, and "
+        "the client's series shifted in time; the stricter of the two) the real pairing's mean "
+        "synchrony lies beyond chance, in the direction tested. Positive: more than chance; at "
+        "or below 0: no more than chance. More synchrony is not better or worse.</p>"
+        + stretches
+        + "</section>"
     )
 
 

@@ -52,12 +52,21 @@ def _get(d: Any, key: str) -> Any:
     return d
 
 
-def num(result: dict[str, Any], key: str, fmt: str = "{:.1f}", unit: str = "") -> str:
-    """A number from the analysis result, tagged with its key; a dash when it is ``null``."""
+def num(
+    result: dict[str, Any], key: str, fmt: str = "{:.1f}", unit: str = "", scale: float = 1.0
+) -> str:
+    """A number from the analysis result, tagged with its key; a dash when it is ``null``.
+
+    ``scale`` multiplies the shown value (e.g. 100 for a share shown in %); the tag keeps the
+    value as the analysis has it and says the scale (``data-scale``).
+    """
     v = _get(result, key)
-    shown = fmt.format(v) + unit if finite(v) else DASH
+    shown = fmt.format(v * scale if scale != 1.0 else v) + unit if finite(v) else DASH
     raw = json.dumps(v if finite(v) else None)
-    return f'<span class="n" data-key="{escape(key)}" data-value="{escape(raw)}">{shown}</span>'
+    extra = f' data-scale="{scale:g}"' if scale != 1.0 else ""
+    return (
+        f'<span class="n" data-key="{escape(key)}" data-value="{escape(raw)}"{extra}>{shown}</span>'
+    )
 
 
 def _role_words(role: str) -> str:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as _dt
 from html import escape
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from biofeedback import __version__
 from biofeedback.report.build import MARK, ReportData, finite
@@ -34,20 +37,32 @@ from biofeedback.report.parts import (
 from biofeedback.report.style import CSS, ROLE_STYLE
 from biofeedback.report.svg import Mark, Series, time_chart
 
-__all__ = ["render"]
+__all__ = ["LONG_S", "render"]
+
+#: Sessions longer than this (s) plot heart rate as 60 s means and add a running mean to the
+#: synchrony line, so a plot of hours still reads.
+LONG_S = 1800.0
 
 
 def _header(r: ReportData) -> str:
     label = r.data.meta.get("label")
     title = "Session report" + (f": {escape(str(label))}" if label else "")
+    if len(r.data.series) > 1:
+        what = (
+            "what two heart-rate signals did during one session: how fast the hearts beat, how "
+            "much the beat-to-beat intervals varied, and how the two heart rates moved together"
+        )
+    else:
+        what = (
+            "what one heart-rate signal did during one session: how fast the heart beat, how "
+            "much the beat-to-beat intervals varied, and how they followed the breathing"
+        )
     return (
         f"<header><h1>{title}</h1>"
         '<div class="reflective" id="reflective"><strong>A reflective aid, not a diagnosis</strong>'
-        "This report describes what two heart-rate signals did during one session: how fast the "
-        "hearts beat, how much the beat-to-beat intervals varied, and how the two heart rates "
-        "moved together. It says nothing about what a person has, feels or should do, and more "
-        "or less of any number here is not better or worse in itself. Use it to reflect on the "
-        "session together.</div></header>"
+        f"This report describes {what}. It says nothing about what a person has, feels or "
+        "should do, and more or less of any number here is not better or worse in itself. Use "
+        "it to reflect on the session together.</div></header>"
     )
 
 
@@ -146,10 +161,11 @@ def _people(r: ReportData) -> str:
             out.append(Series(getattr(tl, attr_t), getattr(tl, attr_y), words, color, dash))
         return out
 
+    long = r.t_end_s > LONG_S
     hr = time_chart(
-        series("beat_t_s", "hr_bpm"),
+        series("win_t_s", "hr_win_bpm") if long else series("beat_t_s", "hr_bpm"),
         t_range=t_range,
-        y_label="heart rate (beats/min)",
+        y_label="heart rate (beats/min, mean of last 60 s)" if long else "heart rate (beats/min)",
         title="Heart rate over the session",
         spans=spans,
         marks=marks,
@@ -181,8 +197,14 @@ def _people(r: ReportData) -> str:
         "<section id='people'><h2>Heart rate, RMSSD and RSA</h2>"
         + table
         + note
-        + f"<figure>{hr}<figcaption>Heart rate beat by beat (after correcting irregular "
-        "intervals). Shaded: pacer on, resting baseline, strap gaps (no line is drawn across a "
+        + f"<figure>{hr}<figcaption>"
+        + (
+            "Heart rate, the mean of the last 60 s at each point (a long session: beat by "
+            "beat it would fill the plot). "
+            if long
+            else "Heart rate beat by beat (after correcting irregular intervals). "
+        )
+        + "Shaded: pacer on, resting baseline, strap gaps (no line is drawn across a "
         "gap). Dashed lines: markers (M) and the start of heart-rate rises (E, see the "
         "co-regulation section).</figcaption></figure>"
         f"<figure>{rmssd}<figcaption>RMSSD, the short-term beat-to-beat variation, over the "
@@ -230,12 +252,15 @@ def _irregular(r: ReportData) -> str:
     for role, tl in r.timelines.items():
         color, dash, words = ROLE_STYLE.get(role, ("#333", None, role))
         series.append(Series(tl.win_t_s, tl.irregular_pct, words, color, dash))
+    peaks = [float(np.nanmax(tl.irregular_pct)) for tl in r.timelines.values()
+             if np.isfinite(tl.irregular_pct).any()]  # fmt: skip
     chart = time_chart(
         series,
         t_range=(0.0, r.t_end_s),
         y_label="irregular intervals (% of last 60 s)",
         title="Irregular intervals over the session",
         spans=_spans(r),
+        y_range=(0.0, max([5.0, *peaks]) * 1.1),
         height=150,
     )
     return (
@@ -282,50 +307,56 @@ def _baseline(r: ReportData) -> str:
     )
 
 
+def _followed(result: dict[str, Any], key: str, v: Any) -> str:
+    """``followed`` as the analysis gives it: a 0-1 share (shown in %) or a yes/no."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return num(result, key, "{:.0f}", " %", scale=100.0)
+
+
 def _assessment(r: ReportData) -> str:
     head = "<section id='assessment'><h2>Resonance-breathing assessment</h2>"
     a = r.result.get("assessment")
     if not isinstance(a, dict):
         return head + "<p>This session holds no resonance-breathing assessment.</p></section>"
     rows = []
+    suggested = a.get("suggested_bpm")
     for i, st in enumerate(a.get("steps") or []):
         k = f"assessment.steps.{i}"
-        rows.append(
-            [
-                num(r.result, f"{k}.rate_bpm", "{:g}"),
-                f"{clock(st.get('start_s'))}-{clock(st.get('end_s'))}",
-                num(r.result, f"{k}.rsa_amplitude_ms", "{:.1f}"),
-                num(r.result, f"{k}.peak_to_trough_bpm", "{:.1f}"),
-                num(r.result, f"{k}.lf_peak_ms2", "{:.0f}"),
-                num(r.result, f"{k}.phase_deg", "{:.0f}"),
-                escape(
-                    {True: "yes", False: "no"}.get(
-                        st.get("followed"), str(st.get("followed") or DASH)
-                    )
-                ),
-            ]
-        )
+        mark = " ◆" if suggested is not None and st.get("rate_bpm") == suggested else ""
+        rows.append([
+            num(r.result, f"{k}.rate_bpm", "{:g}") + mark,
+            f"<span class='nowrap'>{clock(st.get('start_s'))}–{clock(st.get('end_s'))}</span>",
+            num(r.result, f"{k}.rsa_amplitude_ms", "{:.1f}"),
+            num(r.result, f"{k}.peak_to_trough_bpm", "{:.1f}"),
+            num(r.result, f"{k}.lf_peak_ms2", "{:.0f}"),
+            num(r.result, f"{k}.phase_deg", "{:.0f}"),
+            _followed(r.result, f"{k}.followed", st.get("followed")),
+        ])  # fmt: skip
     table = _table(
-        [
-            "rate (breaths/min)",
-            "time",
-            "RSA amplitude (ms)",
-            "peak-to-trough (beats/min)",
-            "LF peak (ms²)",
-            "phase (deg)",
-            "followed the pacer",
-        ],
+        ["rate (breaths/min)", "time", "RSA amplitude (ms)", "peak-to-trough (beats/min)",
+         "LF peak (ms²)", "phase (deg)", "pacer visible in the heart rhythm"],
         rows,
-        {0, 2, 3, 4, 5},
-    )
+        {0, 2, 3, 4, 5, 6},
+    )  # fmt: skip
+    if suggested is None:
+        outcome = "<p>No personal rate is suggested. " + escape(str(a.get("reason") or "")) + "</p>"
+    else:
+        outcome = (
+            "<p><strong>Suggested personal breathing rate: "
+            + num(r.result, "assessment.suggested_bpm", "{:g}", " breaths/min")
+            + "</strong> (◆ in the table). "
+            + escape(str(a.get("reason") or ""))
+            + "</p>"
+        )
     return (
-        head
+        head + "<p>About 2 minutes at each of several slow breathing rates, following the pacer. "
+        "Per rate: how much the heart period rose and fell with each breath (RSA amplitude, "
+        "peak-to-trough heart rate, LF peak power), the timing of heart rate against the "
+        "pacer, and how clearly the pacer rhythm shows in the heart rhythm.</p>"
         + table
-        + "<p>Suggested personal breathing rate: "
-        + num(r.result, "assessment.suggested_bpm", "{:g}", " breaths/min")
-        + ". "
-        + escape(str(a.get("reason") or ""))
-        + "</p></section>"
+        + outcome
+        + "</section>"
     )
 
 

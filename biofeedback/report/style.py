@@ -39,7 +39,8 @@ table { border-collapse: collapse; margin: 2mm 0; width: 100%; font-size: 9.5pt;
 th, td { border-bottom: 1px solid #ddd; padding: 1mm 2mm; text-align: left; vertical-align: top; }
 thead th { border-bottom: 1.5px solid #888; font-weight: 600; }
 .nowrap { white-space: nowrap; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 table.facts th { width: 32%; font-weight: 600; }
 table.method { break-inside: auto; page-break-inside: auto; }
 table.method tr { break-inside: avoid; page-break-inside: avoid; }

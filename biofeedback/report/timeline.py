@@ -54,6 +54,8 @@ class PersonTimeline:
         End time (s) of each 60 s window.
     rmssd_ms, rsa_ms, irregular_pct : ndarray
         Per window: RMSSD (ms), RSA amplitude (ms) and flagged intervals (% of the window's).
+    hr_win_bpm : ndarray
+        Per window: mean heart rate, ``60000 / mean RR`` (beats/min); ``nan`` under 30 beats.
     rsa_paced : ndarray of bool
         Per window: the RSA was fitted at the pacer rate (else at the estimated breathing rate).
     """
@@ -66,6 +68,7 @@ class PersonTimeline:
     rsa_ms: FloatArray
     rsa_paced: NDArray[np.bool_]
     irregular_pct: FloatArray
+    hr_win_bpm: FloatArray
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,11 @@ def person_timeline(
     hi = np.searchsorted(td, win, side="right")
     lo_d = np.minimum(lo, hi)
     n = c_n[hi] - c_n[lo_d]
+    c_rr = np.concatenate([[0.0], np.cumsum(rr)])
+    w_lo = np.searchsorted(t, win - WINDOW_S, side="right")
+    w_hi = np.searchsorted(t, win, side="right")
+    w_n = w_hi - w_lo
+    hr_win = np.where(w_n >= 30, 60000.0 * w_n / np.maximum(c_rr[w_hi] - c_rr[w_lo], 1e-9), np.nan)
     rmssd = np.where(n >= MIN_DIFFS, np.sqrt((c_d2[hi] - c_d2[lo_d]) / np.maximum(n, 1)), np.nan)
     # Irregular intervals per window, on the original beats.
     flags = found.flags > 0 if found is not None else np.zeros(s.rr_ms.size, bool)
@@ -181,7 +189,7 @@ def person_timeline(
             progress(k / win.size)
     if progress is not None:
         progress(1.0)
-    return PersonTimeline(role, bt, bh, win, rmssd, rsa, paced, irregular)
+    return PersonTimeline(role, bt, bh, win, rmssd, rsa, paced, irregular, hr_win)
 
 
 def sync_timeline(

@@ -9,6 +9,14 @@ Offline, the pacer's fundamental and first harmonic are also regressed out of ea
 grid in blocks of one window before correlating, so what is tested is synchrony beyond the
 shared pacer.
 
+**Shared rhythm without a pacer.** Two people can breathe to one rhythm from any source (an
+external pacer, a guided recording). Per window, each person's best-fitting slow sine
+(:func:`hrv.rsa.dominant_slow_sine`, 3-9/min) is found; both strong (``shared_min_amplitude_ms``,
+``shared_min_r2``) at rates within ``shared_max_diff_bpm`` marks the window as a *shared
+rhythm* at the mean of the two rates. Offline, when such windows make up most of the stretch,
+that rhythm is regressed out like a pacer's (single windows are left alone: coupled slow
+heart-rate changes near 3-4/min can look the same for a minute).
+
 A pacer schedule is a sequence of ``(t_s, rate_bpm)`` changes in time order (breaths/min,
 0 = off).
 """
@@ -22,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from hrv.pacer_schedule import pacer_rate_at
-from hrv.rsa import rsa_at_rate
+from hrv.rsa import dominant_slow_sine, rsa_at_rate
 
 from .params import DEFAULT_PARAMS, SynchronyParams
 
@@ -31,6 +39,8 @@ __all__ = [
     "pacer_driven_segments",
     "pacer_strong",
     "remove_pacer",
+    "shared_rhythm_segments",
+    "shared_schedule",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -161,3 +171,55 @@ def pacer_driven_segments(
             for t, rr, ok in (therapist, client)
         )
     return flags
+
+
+def shared_rhythm_segments(
+    mids_s: FloatArray,
+    therapist: tuple[FloatArray, FloatArray, NDArray[np.bool_]],
+    client: tuple[FloatArray, FloatArray, NDArray[np.bool_]],
+    params: SynchronyParams = DEFAULT_PARAMS,
+) -> FloatArray:
+    """Per segment: the slow rhythm both people's RR followed strongly, detected from the beats.
+
+    Parameters
+    ----------
+    mids_s : ndarray
+        Segment middles (s); each fit uses ``pacer_fit_window_s`` of beats centred there.
+    therapist, client : (t_s, rr_ms, ok)
+        Beat times (s), RR (ms) and a per-beat usable flag (``False`` for artifacts).
+    params : SynchronyParams
+        ``shared_band_bpm``, ``shared_min_amplitude_ms``, ``shared_min_r2``,
+        ``shared_max_diff_bpm``.
+
+    Returns
+    -------
+    ndarray
+        The shared rate (breaths/min, mean of the two people's) per segment; ``nan`` where
+        the two did not share one strong slow rhythm.
+    """
+    out = np.full(mids_s.size, np.nan)
+    half = params.pacer_fit_window_s / 2
+    p = params
+    for q, mid in enumerate(mids_s):
+        fits = []
+        for t, rr, ok in (therapist, client):
+            tw, rw = beats_between(t, rr, ok, mid - half, mid + half)
+            good = np.isfinite(tw) & np.isfinite(rw) & (rw > 0)
+            fit = dominant_slow_sine(tw[good], rw[good], p.shared_band_bpm)
+            if not fit.strong(p.shared_min_amplitude_ms, p.shared_min_r2):
+                break
+            fits.append(fit.rate_bpm)
+        if len(fits) == 2 and abs(fits[0] - fits[1]) <= p.shared_max_diff_bpm + 1e-9:
+            out[q] = 0.5 * (fits[0] + fits[1])
+    return out
+
+
+def shared_schedule(
+    starts_s: FloatArray, ends_s: FloatArray, rates_bpm: FloatArray
+) -> list[tuple[float, float]]:
+    """A pacer-like schedule ``(t_s, rate_bpm)`` from per-segment shared rates (``nan``: off)."""
+    out: list[tuple[float, float]] = []
+    for a, b, r in zip(starts_s.tolist(), ends_s.tolist(), rates_bpm.tolist(), strict=True):
+        if math.isfinite(r):
+            out += [(a, r), (b, 0.0)]
+    return out

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from hrv.rsa import SLOW_MIN_AMPLITUDE_MS, SLOW_MIN_R2
+
 __all__ = ["DEFAULT_PARAMS", "SynchronyParams", "resolve_params"]
 
 
@@ -55,7 +57,18 @@ class SynchronyParams:
     pacer_min_r2 : float
         Minimum share of RR variance (R^2) the pacer sine explains in one fit window.
     pacer_fit_window_s : float
-        Window (s) of beats used for one pacer fit.
+        Window (s) of beats used for one pacer fit (and one shared-rhythm fit).
+    shared_band_bpm : (float, float)
+        Rates (per minute) scanned for a shared slow rhythm without a pacer: from 3/min up to
+        9/min, the 0.15 Hz edge above which the low-pass removes a shared rhythm anyway.
+    shared_min_amplitude_ms, shared_min_r2 : float
+        Both people's best sine in that band (:func:`hrv.rsa.dominant_slow_sine`) must reach
+        these. Stricter than for a known pacer, since the rate is searched: simulated paced
+        breathing gave ``R^2`` about 0.8 and 90-100 ms; simulated and NSRDB spontaneous
+        breathing (Mayer waves near 0.1 Hz in both people) met 20 ms and 0.4 together in 0-11 %
+        of windows and never in most of a record.
+    shared_max_diff_bpm : float
+        The two people's rates may differ by at most this (per minute).
 
     Offline significance (:func:`hrv.synchrony.synchrony`)
     --------------------------------------------------------
@@ -99,6 +112,10 @@ class SynchronyParams:
     pacer_min_amplitude_ms: float = 15.0
     pacer_min_r2: float = 0.3
     pacer_fit_window_s: float = 60.0
+    shared_band_bpm: tuple[float, float] = (3.0, 9.0)
+    shared_min_amplitude_ms: float = SLOW_MIN_AMPLITUDE_MS
+    shared_min_r2: float = SLOW_MIN_R2
+    shared_max_diff_bpm: float = 0.5
     n_surrogates: int = 1000
     n_circular: int = 200
     min_circular_shift_s: float = 60.0

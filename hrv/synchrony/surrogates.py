@@ -9,10 +9,13 @@ surrogates ``i != j``: all ``K(K-1)`` of them). SUSY's aggregates, on ``|z|`` by
 
 - ``Z_real(lag) = mean_i |z[i, i, lag]|``, ``Z_surr(lag) = mean_{i != j} |z[i, j, lag]|``;
 - ``z_mean = mean over lags of Z_real``;
-- ``effect_size = (mean_lag Z_real - mean_lag Z_surr) / sd_lag(Z_surr)`` with ``sd`` the
+- ``effect_size_susy = (mean_lag Z_real - mean_lag Z_surr) / sd_lag(Z_surr)`` with ``sd`` the
   sample SD (ddof 1) **across lags of the per-lag surrogate means**. This is SUSY's ES
-  exactly; note the denominator is the lag-to-lag spread of an average over thousands of
-  pairs, so it is small and ES is *not* a Cohen's d or a test statistic.
+  exactly; the denominator is the lag-to-lag spread of an average over thousands of pairs,
+  so it is tiny, and ES is on ``|z|`` while the p-value is on signed z with corrections for
+  serial dependence. The two could disagree badly: on a real 9-minute two-strap recording
+  SUSY's ES was -5.45 (real ``|z|`` a little below the shuffled ``|z|``) next to p = 0.52.
+  It is kept for comparison with the literature but no longer shown as ``effect_size``.
 - "therapist leads" uses lags < 0 only, "client leads" lags > 0 only (SUSY's ``lead1`` /
   ``lead2`` with the therapist as first series);
 - ``in_phase_z`` / ``anti_phase_z``: mean of the non-negative / negative entries of the
@@ -35,9 +38,20 @@ at alpha .05 for independent people). Two remedies, both reported: the shuffled 
 widened by Bartlett's variance-inflation factor from the lag-1 and lag-2 autocorrelation of
 the real per-segment values (``serial_lags``), and a second null, circular shifts of the
 client's whole series by at least 60 s (which keep every serial dependence), tests the same
-signed statistic (``p_circular``). **``p_value = max(p_segments, p_circular)``**, an
-intersection-union test: significant only against both nulls, valid when either one is.
-Measured on independent simulated dyads (12 min): 5.8 % of 120 seeds below .05.
+signed statistic (``p_circular``). **``p_value``** is an intersection-union test, phase by
+phase: ``min(1, 2 min(max(p_in, pc_up), max(p_anti, pc_down)))`` with ``pc_up`` / ``pc_down``
+the circular-shift upper / lower tails: significant only against both nulls in the same
+direction, valid when either null is (where both nulls agree on the direction this equals
+``max(p_segments, p_circular)``). Measured on independent simulated dyads (12 min): 5.8 % of
+120 seeds below .05.
+
+**Effect size** (``effect_size``, the number shown to users): on the same signed statistic and
+in the direction of the phase ``p_value`` tests, how many null SDs the real mean lies beyond
+chance, against the stricter null: ``min(d (Z_signed - mean_s) / sd_s, d (Z_signed - mean_c) /
+sd_c)``, ``d = +1`` for in-phase, ``-1`` for anti-phase, ``s`` the (widened) derangement
+surrogates, ``c`` the circular shifts. So ``p_value < alpha`` implies ``effect_size > 0``, and
+an effect size at or below 0 is never significant; a positive one below about 2 usually is
+not significant either.
 
 **Leader.** ``"client"`` (``"therapist"``) only if ``p_value < alpha``, the lead/lag asymmetry
 (mean signed z, sign of the stronger phase, over lags > 0 minus lags < 0) is beyond the
@@ -64,9 +78,14 @@ from .kernel import (
     t_side,
     therapist_windows,
 )
-from .pacing import pacer_driven_segments, remove_pacer
+from .pacing import (
+    pacer_driven_segments,
+    remove_pacer,
+    shared_rhythm_segments,
+    shared_schedule,
+)
 from .params import SynchronyParams, resolve_params
-from .result import DirectionStats, SynchronyResult
+from .result import DirectionStats, SharedRhythm, SynchronyResult
 
 __all__ = ["synchrony"]
 
@@ -196,6 +215,7 @@ def synchrony(
     SynchronyResult
     """
     p = resolve_params(params, overrides)
+    nan = math.nan
     fs_hz, alpha = p.fs_hz, p.alpha
     n_surrogates, n_circular, serial_lags = p.n_surrogates, p.n_circular, p.serial_lags
     tt = np.asarray(therapist_t_s, dtype=np.float64).ravel()
@@ -209,42 +229,57 @@ def synchrony(
     ends = [float(v[-1]) for v in (tt, tc) if v.size]
     starts = [float(v[0]) for v in (tt, tc) if v.size]
     if len(ends) < 2:
-        return SynchronyResult.empty(lags_s, 0, alpha, 0.0)
+        return SynchronyResult.empty(lags_s, 0, alpha, SharedRhythm())
     t0 = math.floor(min(starts) * fs_hz) / fs_hz
     t_end = max(ends)
     grid = {"fs_hz": fs_hz, "t_start_s": t0, "t_end_s": t_end, "gap_s": p.gap_s, "gaps": gaps}
     x = hr_grid(tt, rr_t, therapist_artifact, **grid)
     y = hr_grid(tc, rr_c, client_artifact, **grid)
     schedule = sorted((float(a), float(b)) for a, b in pacer)
-    if any(r > 0 for _, r in schedule):
-        x = remove_pacer(x, fs_hz, t0, schedule, p.window_s)
-        y = remove_pacer(y, fs_hz, t0, schedule, p.window_s)
-    if p.lowpass_hz is not None:
-        x = LowPass(fs_hz, p.lowpass_hz, p.lowpass_settle_s, p.lowpass_order)(x)
-        y = LowPass(fs_hz, p.lowpass_hz, p.lowpass_settle_s, p.lowpass_order)(y)
     n = x.size
     w = p.window_samples
     anchors = np.arange(lmax, n - w - lmax + 1, w, dtype=np.intp)
     min_count = p.min_count
     if anchors.size < 2:
-        return SynchronyResult.empty(lags_s, 0, alpha, 0.0)
-    zall = all_pairs_z(x, y, anchors, lmax, w, min_count)  # (K, K, L)
-    diag_ok = np.all(np.isfinite(zall[np.arange(anchors.size), np.arange(anchors.size)]), axis=1)
-    use = np.flatnonzero(diag_ok)
-    n_skipped = int(anchors.size - use.size)
-
-    # Pacer-driven segments (both people's RSA strongly at the pacer frequency).
+        return SynchronyResult.empty(lags_s, 0, alpha, SharedRhythm())
     ok_t = (
         np.ones(tt.size, bool)
         if therapist_artifact is None
         else ~np.asarray(therapist_artifact, bool)
     )
     ok_c = np.ones(tc.size, bool) if client_artifact is None else ~np.asarray(client_artifact, bool)
-    mids = t0 + (anchors[use] + w / 2) / fs_hz
-    pacer_flags = pacer_driven_segments(mids, schedule, (tt, rr_t, ok_t), (tc, rr_c, ok_c), p)
+    beats_t, beats_c = (tt, rr_t, ok_t), (tc, rr_c, ok_c)
+    seg_start = t0 + anchors / fs_hz
+    mids = seg_start + w / 2 / fs_hz
+    # A slow rhythm both people followed, found in the beats (from a pacer or any other source).
+    # It is regressed out only when it runs through most of the stretch: single windows with a
+    # strong slow wave in both people are what coupled slow heart-rate changes look like too.
+    shared_bpm = shared_rhythm_segments(mids, beats_t, beats_c, p)
+    shared: list[tuple[float, float]] = []
+    if np.isfinite(shared_bpm).mean() >= 0.5:
+        shared = shared_schedule(seg_start, seg_start + w / fs_hz, shared_bpm)
+    for sched in (schedule, shared):
+        if any(r > 0 for _, r in sched):
+            x = remove_pacer(x, fs_hz, t0, sched, p.window_s)
+            y = remove_pacer(y, fs_hz, t0, sched, p.window_s)
+    if p.lowpass_hz is not None:
+        x = LowPass(fs_hz, p.lowpass_hz, p.lowpass_settle_s, p.lowpass_order)(x)
+        y = LowPass(fs_hz, p.lowpass_hz, p.lowpass_settle_s, p.lowpass_order)(y)
+    zall = all_pairs_z(x, y, anchors, lmax, w, min_count)  # (K, K, L)
+    diag_ok = np.all(np.isfinite(zall[np.arange(anchors.size), np.arange(anchors.size)]), axis=1)
+    use = np.flatnonzero(diag_ok)
+    n_skipped = int(anchors.size - use.size)
+
+    # Pacer-driven segments: both people's RSA strongly at the pacer's frequency, or else both
+    # following one shared slow rhythm found in the beats.
+    pacer_flags = pacer_driven_segments(mids[use], schedule, beats_t, beats_c, p)
+    shared_flags = np.isfinite(shared_bpm[use]) & ~pacer_flags
     pacer_fraction = float(pacer_flags.mean()) if use.size else 0.0
+    shared_fraction = float(shared_flags.mean()) if use.size else 0.0
+    shared_rate = float(np.median(shared_bpm[use][shared_flags])) if shared_flags.any() else nan
+    driven = SharedRhythm(pacer_fraction, shared_fraction, shared_rate)
     if use.size < max(p.min_segments, 3):
-        return SynchronyResult.empty(lags_s, n_skipped, alpha, pacer_fraction)
+        return SynchronyResult.empty(lags_s, n_skipped, alpha, driven)
 
     z = zall[np.ix_(use, use)]  # (K, K, L)
     k = use.size
@@ -267,7 +302,6 @@ def synchrony(
     real_sig = float(np.diag(m_sig).mean())
     real_neg = float(np.diag(m_neg).mean())
     real_pos = float(np.diag(m_pos).mean())
-    nan = math.nan
     sz = p_abs = sz_sig = p_in = p_anti = sz_neg = p_neg = sz_pos = p_pos = p_asym = nan
     asym_real = nan
     if n_surrogates > 0:
@@ -304,6 +338,7 @@ def synchrony(
     # Second null: circular shifts of the client's whole series.
     p_circ = math.nan
     n_circ_done = 0
+    pc_up = pc_down = z_circ = nan
     min_shift = max(round(p.min_circular_shift_s * fs_hz), w + 2 * lmax)
     if n_circular > 0 and n - 2 * min_shift > 0:
         shifts = rng.integers(min_shift, n - min_shift, size=n_circular)
@@ -319,11 +354,33 @@ def synchrony(
         circ = np.concatenate(stats)
         circ = circ[np.isfinite(circ)]
         if circ.size:
-            p_circ = min(1.0, 2.0 * min(_p_upper(real_sig, circ), _p_upper(-real_sig, -circ)))
+            pc_up, pc_down = _p_upper(real_sig, circ), _p_upper(-real_sig, -circ)
+            p_circ = min(1.0, 2.0 * min(pc_up, pc_down))
             n_circ_done = int(circ.size)
+            sd_c = _sd(circ)
+            z_circ = (real_sig - float(circ.mean())) / sd_c if sd_c > 0 else nan
 
-    # Intersection-union: significant only against both nulls (valid if either one is).
-    p_value = max(p_seg, p_circ) if math.isfinite(p_circ) else p_seg
+    # Intersection-union, phase by phase: in-phase (anti-phase) synchrony only when both nulls
+    # put the real statistic in their upper (lower) tail; valid if either null is. Where the
+    # two nulls agree on the direction this is max(p_segments, p_circular).
+    p_value = nan
+    direction = 1.0
+    if n_surrogates > 0:
+        p_up, p_down = (
+            (p_in, p_anti)
+            if n_circ_done == 0
+            else (
+                max(p_in, pc_up),
+                max(p_anti, pc_down),
+            )
+        )
+        p_value = min(1.0, 2.0 * min(p_up, p_down))
+        direction = 1.0 if p_up <= p_down else -1.0
+    # Effect size on the same statistic and in the same direction as p_value: how many null
+    # SDs the real mean signed z lies beyond chance, against the stricter of the two nulls.
+    effect = direction * sz_sig
+    if math.isfinite(z_circ):
+        effect = min(effect, direction * z_circ)
 
     # Peak lag: where the real signed profile most exceeds the surrogate one, in the direction
     # of the stronger phase (in-phase: largest excess; anti-phase: most negative).
@@ -351,7 +408,8 @@ def synchrony(
     return SynchronyResult(
         z_mean=real_all,
         z_surrogate_mean=float(surr_prof.mean()),
-        effect_size=_susy_es(real_prof, surr_prof),
+        effect_size=effect,
+        effect_size_susy=_susy_es(real_prof, surr_prof),
         surrogate_z=sz,
         p_value=p_value,
         n_surrogates=int(n_surrogates),
@@ -382,8 +440,9 @@ def synchrony(
         ),
         p_asymmetry=p_asym,
         leader=leader,
-        pacer_driven=bool(pacer_fraction >= 0.5),
+        pacer_driven=driven.pacer_driven,
         pacer_fraction=pacer_fraction,
+        shared_rhythm=driven,
         lags_s=lags_s,
         real_profile=real_prof,
         surrogate_profile=surr_prof,

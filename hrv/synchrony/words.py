@@ -37,13 +37,10 @@ def describe(result: SynchronyResult | LiveSnapshot) -> str:
     if isinstance(result, LiveSnapshot):
         return _describe_live(result)
     r = result
+    found = r.shared_rhythm.source == "shared rhythm"
     if r.n_segments == 0 or not math.isfinite(r.z_mean):
         if r.pacer_driven:
-            return (
-                "Both were following the pacer, so their heart rates rose and fell with the "
-                "same breathing rhythm; the stretch is too short to compare anything beyond "
-                "that with chance."
-            )
+            return _shared_words(r, short=True)
         return (
             "Not enough clean heart-rate data from both people to compare their heart-rate "
             "changes with chance."
@@ -53,12 +50,8 @@ def describe(result: SynchronyResult | LiveSnapshot) -> str:
     )
     parts = []
     if r.pacer_driven:
-        parts.append(
-            "Both were following the pacer for most of this stretch, so their heart rates rose "
-            "and fell with the same breathing rhythm; that shared rhythm is not counted as "
-            "synchrony."
-        )
-        prefix = "Apart from the pacer rhythm, "
+        parts.append(_shared_words(r))
+        prefix = "Apart from that shared rhythm, " if found else "Apart from the pacer rhythm, "
     else:
         prefix = ""
     if r.p_value < r.alpha:
@@ -77,6 +70,30 @@ def describe(result: SynchronyResult | LiveSnapshot) -> str:
         text = f"{prefix}no more synchrony than expected by chance {chance}."
     parts.append(text[0].upper() + text[1:])
     return " ".join(parts)
+
+
+def _shared_words(r: SynchronyResult, short: bool = False) -> str:
+    """The sentence for a stretch where both followed one breathing rhythm."""
+    if r.shared_rhythm.source == "shared rhythm":
+        rate = r.shared_rhythm.shared_rate_bpm
+        about = f" (about {rate:.1f} per minute)" if math.isfinite(rate) else ""
+        head = (
+            f"Both heart rates rose and fell with the same slow rhythm{about} for most of this "
+            "stretch, as with both breathing to the same rhythm (one pacer or guided recording)"
+        )
+    elif short:
+        head = (
+            "Both were following the pacer, so their heart rates rose and fell with the same "
+            "breathing rhythm"
+        )
+    else:
+        head = (
+            "Both were following the pacer for most of this stretch, so their heart rates rose "
+            "and fell with the same breathing rhythm"
+        )
+    if short:
+        return head + "; the stretch is too short to compare anything beyond that with chance."
+    return head + "; that shared rhythm is not counted as synchrony."
 
 
 def _describe_live(s: LiveSnapshot) -> str:

@@ -300,5 +300,12 @@ def test_table_shows_synchrony_numbers_artifact_breakdown_and_reader_notes(tmp_p
     ):
         row = next(ln for ln in table.splitlines() if label in ln)
         assert sync[key] is not None and fmt.format(sync[key]) in row
-    for words in ("ectopic", "missed", "extra", "long or short", "1 interval(s) outside"):
+    for words in (
+        "short-long pairs",
+        "likely missed",
+        "extra detection",
+        "too long or too short",
+        "1 interval(s) outside",
+    ):
         assert words in table
+    assert "ectopic" not in table  # non-clinical words on screen (issue 12 item 7)

@@ -28,7 +28,10 @@ SOLO = ROOT / "sample_data" / "solo_paced.session"
 
 SECTIONS = ("reflective", "facts", "people", "irregular", "baseline", "synchrony",
             "coregulation", "assessment", "method")  # fmt: skip
-TAG = re.compile(r'<span class="n" data-key="([^"]+)" data-value="([^"]*)">([^<]*)</span>')
+TAG = re.compile(
+    r'<span class="n" data-key="([^"]+)" data-value="([^"]*)"(?: data-scale="([^"]+)")?>'
+    r"([^<]*)</span>"
+)
 
 
 def _get(d, key):
@@ -66,11 +69,27 @@ def test_report_is_one_private_offline_file_with_every_section(sample_report):
     assert "svg" in text and text.count("<svg") >= 5
 
 
+def _check_numbers(text: str, result: dict) -> set[str]:
+    """Every tagged number equals the analysis value, and its shown text is that value rounded."""
+    tags = TAG.findall(text)
+    for key, raw, scale, shown in tags:
+        want = _get(result, html.unescape(key))
+        assert json.loads(html.unescape(raw)) == want, key
+        if want is None:
+            assert shown == "–"
+        else:
+            number = re.match(r"-?[\d.]+", shown)
+            assert number is not None, (key, shown)
+            digits = len(number.group().split(".")[1]) if "." in number.group() else 0
+            shown_value = want * float(scale or 1)
+            assert float(number.group()) == pytest.approx(shown_value, abs=0.51 * 10**-digits), key
+    return {html.unescape(k) for k, _, _, _ in tags}
+
+
 def test_report_numbers_equal_the_analysis(sample_report):
     _, text = sample_report
     result = analyze(load_input([str(SAMPLE)]))
-    tags = TAG.findall(text)
-    keys = {k for k, _, _ in tags}
+    keys = _check_numbers(text, result)
     must = {
         "participants.therapist.rmssd_ms",
         "participants.client.mean_hr_bpm",
@@ -81,17 +100,27 @@ def test_report_numbers_equal_the_analysis(sample_report):
         "synchrony.n_surrogates",
     }
     assert must <= keys
-    for key, raw, shown in tags:
-        want = _get(result, html.unescape(key))
-        assert json.loads(html.unescape(raw)) == want, key
-        if want is None:
-            assert shown == "–"
-        else:
-            number = re.match(r"-?[\d.]+", shown)
-            assert number is not None, (key, shown)
-            digits = len(number.group().split(".")[1]) if "." in number.group() else 0
-            assert float(number.group()) == pytest.approx(want, abs=0.51 * 10**-digits), key
     assert html.escape(result["synchrony"]["summary"], quote=False) in text.replace("&#x27;", "'")
+    if result.get("coregulation", {}).get("episodes"):
+        assert "coregulation.episodes.0.rise_bpm" in keys
+
+
+def test_assessment_table_shows_the_analysis(tmp_path):
+    path = tmp_path / "assessment.session"
+    argv = ["simulate", "--assessment", "--resonance-bpm", "5.5", "--solo", "--step-s", "90",
+            "--rest-s", "15", "--out", str(path)]  # fmt: skip
+    assert main(argv) == 0
+    out = tmp_path / "a.html"
+    assert main(["report", str(path), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    result = analyze(load_input([str(path)]))
+    keys = _check_numbers(text, result)
+    steps = result["assessment"]["steps"]
+    for i in range(len(steps)):
+        assert f"assessment.steps.{i}.rsa_amplitude_ms" in keys
+        assert f"assessment.steps.{i}.followed" in keys
+    if result["assessment"]["suggested_bpm"] is not None:
+        assert "assessment.suggested_bpm" in keys and "Suggested personal breathing rate" in text
 
 
 def test_rmssd_over_time_equals_the_formula_on_each_window():
@@ -134,7 +163,7 @@ def test_baseline_markers_and_solo(tmp_path):
     text = out.read_text(encoding="utf-8")
     data = load_input([str(path)])
     base = analyze_series(_slice(data.series["solo"], 0.0, 120.0), pacer=data.pacer_changes())
-    tags = {k: json.loads(html.unescape(v)) for k, v, _ in TAG.findall(text)}
+    tags = {k: json.loads(html.unescape(v)) for k, v, _, _ in TAG.findall(text)}
     assert tags["participants.solo.rmssd_ms"] == base["rmssd_ms"]
     assert tags["participants.solo.mean_hr_bpm"] == base["mean_hr_bpm"]
     assert "Resting baseline from 0:00 to 2:00" in text
@@ -181,3 +210,40 @@ def test_progress_is_reported_in_order_up_to_done():
     fracs = [f for _, f in seen]
     assert fracs == sorted(fracs) and fracs[0] == 0.0 and seen[-1] == ("done", 1.0)
     assert any("synchrony" in w for w, _ in seen) and len(seen) > 6
+
+
+def test_running_mean_by_hand():
+    from biofeedback.report.dyad_sections import _running_mean
+
+    t = np.arange(6, dtype=float) * 10.0
+    y = np.array([0.0, 1.0, np.nan, 1.0, 0.0, 1.0])
+    # +-10 s around each point: (0,1) (0,1,-) (1,-,1) (-,1,0) (1,0,1) (0,1)
+    want = [0.5, 0.5, 1.0, 0.5, 2 / 3, 0.5]
+    assert _running_mean(t, y, 20.0) == pytest.approx(want)
+
+
+def test_coregulation_episodes_are_shown_as_the_contract_gives_them():
+    """The episodes table follows design.md's ``coregulation`` contract (null settle included)."""
+    import dataclasses
+
+    from biofeedback.report.build import collect
+    from biofeedback.report.sections import render
+
+    base = collect(str(SAMPLE))
+    episodes = [
+        {"person": "client", "start_s": 150.0, "peak_s": 180.0, "end_s": 245.0,
+         "rise_bpm": 18.4, "settle_s": 95.0, "other": "steady",
+         "summary": "The client's heart rate rose by 18 beats/min at 2:30 and settled within 95 s; "
+                    "the therapist's stayed steady meanwhile."},
+        {"person": "therapist", "start_s": 400.0, "peak_s": 420.0, "end_s": None,
+         "rise_bpm": 11.0, "settle_s": None, "other": "rose", "summary": "x"},
+    ]  # fmt: skip
+    result = {**base.result, "coregulation": {"reference": "rolling", "episodes": episodes}}
+    text = render(dataclasses.replace(base, result=result))
+    keys = _check_numbers(text, result)
+    assert {"coregulation.episodes.0.rise_bpm", "coregulation.episodes.0.settle_s"} <= keys
+    assert "did not settle in the record" in text
+    assert "settled within 95 s" in text.replace("&#x27;", "'")
+    assert ">E1<" in text and ">E2<" in text  # numbered in the table and on the heart-rate plot
+    empty = {**base.result, "coregulation": {"reference": "baseline", "episodes": []}}
+    assert "No clear heart-rate rise" in render(dataclasses.replace(base, result=empty))

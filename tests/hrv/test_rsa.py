@@ -9,6 +9,7 @@ import pytest
 
 from hrv.rsa import (
     breathing_rate_median,
+    dominant_slow_sine,
     estimate_breathing_rate,
     peak_to_trough_hr,
     rsa_at_rate,
@@ -100,3 +101,20 @@ def test_breathing_rate_median_over_windows() -> None:
     t, rr = paced_rr(amp_ms=25.0, rate_bpm=12.0, duration_s=300.0, noise_ms=5.0)
     assert breathing_rate_median(t, rr) == pytest.approx(12.0, abs=0.3)
     assert math.isnan(breathing_rate_median(t[t < 50.0], rr[t < 50.0]))  # under one window
+
+
+def test_dominant_slow_sine_finds_the_rate_amplitude_and_fit() -> None:
+    t, rr = paced_rr(amp_ms=30.0, rate_bpm=5.3, duration_s=60.0, noise_ms=6.0, seed=3)
+    fit = dominant_slow_sine(t, rr)
+    assert fit.rate_bpm == pytest.approx(5.3, abs=0.15)
+    assert fit.amplitude_ms == pytest.approx(30.0, rel=0.1)
+    assert fit.r_squared > 0.8 and fit.strong(20.0, 0.4)
+    # The same oscillation at 12/min is outside the default 3-9/min band: no strong slow sine.
+    t2, rr2 = paced_rr(amp_ms=30.0, rate_bpm=12.0, duration_s=60.0, noise_ms=6.0, seed=3)
+    assert not dominant_slow_sine(t2, rr2).strong(20.0, 0.4)
+    rng = np.random.default_rng(5)
+    noise = 900.0 + 25.0 * rng.standard_normal(70)
+    assert dominant_slow_sine(np.cumsum(noise) / 1000.0, noise).r_squared < 0.3
+    assert math.isnan(dominant_slow_sine(t[:5], rr[:5]).rate_bpm)
+    flat = np.full(70, 900.0)
+    assert math.isnan(dominant_slow_sine(np.cumsum(flat) / 1000.0, flat).r_squared)

@@ -261,7 +261,7 @@ def test_all_pairs_table_and_susy_effect_size_match_reference():
     np.testing.assert_allclose(res.surrogate_profile, surr, atol=1e-9)
     # SUSY: ES = (mean(Z real) - mean(Z pseudo)) / sd(Z pseudo), sd across lags (R's sd: ddof 1).
     es = (real.mean() - surr.mean()) / np.std(surr, ddof=1)
-    assert res.effect_size == pytest.approx(es, rel=1e-9)
+    assert res.effect_size_susy == pytest.approx(es, rel=1e-9)
     assert res.z_mean == pytest.approx(real.mean(), rel=1e-9)
     signed = z[eye].mean(axis=0)
     assert res.in_phase_z == pytest.approx(signed[signed >= 0].mean(), rel=1e-9)
@@ -399,6 +399,54 @@ def test_pacer_driven_only_when_both_follow():
     (tt, rt), (tc, rc) = make_dyad(seed=6, minutes=8)
     res2 = synchrony(tt, rt, tc, rc, pacer=[(0.0, 6.0)], n_circular=0)
     assert not res2.pacer_driven
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_shared_breathing_found_in_the_beats_without_pacer_events(seed):
+    # Both breathe to one 6/min rhythm (individual RSA phases, no coupling), no pacer given.
+    (tt, rt), (tc, rc) = make_dyad(seed=seed, minutes=8, pace_bpm=6.0)
+    res = synchrony(tt, rt, tc, rc, n_circular=50)
+    assert res.pacer_driven and res.shared_rhythm.source == "shared rhythm"
+    assert res.shared_rhythm.shared_fraction > 0.6
+    assert res.shared_rhythm.shared_rate_bpm == pytest.approx(6.0, abs=0.3)
+    assert not res.significant and res.leader == "none"
+    words = describe(res)
+    assert "breathing to the same rhythm" in words and "about 6.0 per minute" in words
+    assert "following the pacer" not in words
+    c = res.contract()
+    assert c["pacer_driven_by"] == "shared rhythm" and c["shared_rhythm_bpm"] == pytest.approx(
+        6.0, abs=0.3
+    )
+    # With the pacer known, the same data reads as following the pacer.
+    known = synchrony(tt, rt, tc, rc, pacer=[(0.0, 6.0)], n_circular=50)
+    assert known.pacer_driven and known.shared_rhythm.source == "pacer"
+    assert "following the pacer" in describe(known)
+
+
+def test_spontaneous_breathers_are_not_a_shared_rhythm():
+    for seed in (23, 24, 25):
+        (tt, rt), (tc, rc) = make_dyad(seed=seed, minutes=8, coupling=0.5)
+        res = synchrony(tt, rt, tc, rc, n_circular=0)
+        assert not res.pacer_driven and res.shared_rhythm.source is None
+        assert res.contract()["shared_rhythm_bpm"] is None
+
+
+def test_effect_size_agrees_with_p_on_the_unit_dyads():
+    # Every kind of synthetic dyad these tests use: independent, coupled either way, paced.
+    kinds = [
+        dict(),
+        dict(coupling=0.5),
+        dict(coupling=0.8, leader="client"),
+        dict(coupling=0.8, leader="therapist"),
+        dict(pace_bpm=6.0),
+    ]
+    signs = []
+    for i, kw in enumerate(kinds):
+        (tt, rt), (tc, rc) = make_dyad(seed=30 + i, minutes=8, **kw)
+        res = synchrony(tt, rt, tc, rc, n_circular=100)
+        assert_effect_agrees_with_p(res)
+        signs.append((res.significant, res.effect_size))
+    assert any(sig for sig, _ in signs)  # the check above ran on a significant result too
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,9 +615,24 @@ def sim_dyad(seed, minutes, strength=0.0, leader="client", pace_bpm=0.0):
 
 def sim_offline(seed, minutes, **kw):
     (tt, rt, ft, tc, rc, fc), pacer = sim_dyad(seed, minutes, **kw)
-    return synchrony(
+    res = synchrony(
         tt, rt, tc, rc, therapist_artifact=ft, client_artifact=fc, pacer=pacer, n_circular=N_CIRC
     )
+    assert_effect_agrees_with_p(res)
+    return res
+
+
+def assert_effect_agrees_with_p(res) -> None:
+    """``effect_size`` and ``p_value`` point the same way (issue 12 item 6).
+
+    Significant means more than chance, so the effect size is positive (and, for a test at
+    .05 against surrogates of roughly normal spread, above 1); an effect size at or below 0
+    is never significant.
+    """
+    if res.p_value < res.alpha:
+        assert res.effect_size > 1.0, (res.p_value, res.effect_size)
+    if res.effect_size <= 0:
+        assert res.p_value >= res.alpha, (res.p_value, res.effect_size)
 
 
 @pytest.mark.slow
@@ -612,6 +675,7 @@ def test_acceptance_live_and_offline_agree_on_direction(leader):
     for seed in (400, 401, 402):
         (tt, rt, _, tc, rc, _), _ = sim_dyad(seed, 12, strength=0.8, leader=leader)
         offline = synchrony(tt, rt, tc, rc, n_circular=N_CIRC)
+        assert_effect_agrees_with_p(offline)
         assert offline.leader in (leader, "none")
         snaps = feed_live(LiveSynchrony(), tt, rt, tc, rc, 720, every_s=2)
         calls = [s.leader for s in snaps if s.leader in ("client", "therapist")]
