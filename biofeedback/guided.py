@@ -17,6 +17,7 @@ window equals the one ``analyze`` gives for the file.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import threading
@@ -47,18 +48,27 @@ class Action:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def apply(controller: Any, actions: Sequence[Action]) -> None:
+def apply(controller: Any, actions: Sequence[Action], pacer_base: Any = None) -> None:
     """Apply actions to a :class:`~biofeedback.session.SessionController` in order.
 
     Pacer actions go through ``set_pacer`` (the controller records the pacer event and the
-    engine follows it); the others through ``add_event``. The controller stamps them with its
-    session time, which is at or just after the planned time.
+    engine follows it); with ``pacer_base`` (a :class:`hrv.pacer.PacerSettings`) the rate
+    replaces its rate and its inhale share and holds are kept, or a 1:1 cycle when those holds
+    do not fit the rate. The others go through ``add_event``. The controller stamps them with
+    its session time, which is at or just after the planned time.
     """
     for a in actions:
-        if a.kind == EventKind.PACER:
-            controller.set_pacer(float(a.data.get("rate_bpm") or 0.0))
-        else:
+        if a.kind != EventKind.PACER:
             controller.add_event(a.kind, a.data)
+            continue
+        rate = float(a.data.get("rate_bpm") or 0.0)
+        if rate and pacer_base is not None:
+            try:
+                controller.set_pacer(dataclasses.replace(pacer_base, rate_bpm=rate))
+                continue
+            except ValueError:
+                pass  # holds too long for this rate: a plain 1:1 cycle instead
+        controller.set_pacer(rate)
 
 
 class BaselineStep:

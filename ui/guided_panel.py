@@ -17,7 +17,6 @@ When the run ends the panel measures it with :class:`biofeedback.guided.Assessme
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import threading
@@ -48,6 +47,7 @@ from biofeedback.guided import (
     AssessmentCollector,
     AssessmentRun,
     BaselineStep,
+    apply,
 )
 from hrv.pacer import PacerSettings
 
@@ -234,19 +234,7 @@ class GuidedPanel(QFrame):
     # -- actions -----------------------------------------------------------------------------
 
     def _apply(self, actions: list[Action]) -> None:
-        for a in actions:
-            if a.kind == EventKind.PACER:
-                rate = float(a.data.get("rate_bpm") or 0.0)
-                base = self.pacer_base()
-                if rate and base is not None:
-                    try:
-                        self.controller.set_pacer(dataclasses.replace(base, rate_bpm=rate))
-                        continue
-                    except ValueError:
-                        pass  # holds too long for this rate: a plain 1:1 cycle instead
-                self.controller.set_pacer(rate)
-            else:
-                self.controller.add_event(a.kind, a.data)
+        apply(self.controller, actions, self.pacer_base())
 
     def _advance(self, t_s: float) -> None:
         with self._lock:
