@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,10 +17,13 @@ from numpy.typing import NDArray
 
 from biofeedback.assessment import assessment_of
 from biofeedback.beats import MAX_RR_MS, MIN_RR_MS, Beat, Event, EventKind
+from biofeedback.coregulation import coregulation_of
 from biofeedback.dyad_synchrony import clock_text, dyad_trend_notes, synchrony_of
 from biofeedback.errors import UserError
 from biofeedback.sources.replay import iter_session
+from biofeedback.store import is_sqlite_file
 from hrv.artifacts import ArtifactResult, correct_artifacts
+from hrv.json_values import json_safe
 from hrv.rsa import (
     BREATH_BAND_HZ,
     breathing_rate_median,
@@ -34,8 +36,6 @@ from hrv.time_domain import time_domain
 from hrv.trend import Trend, slow_trends
 
 __all__ = ["RoleSeries", "SessionInput", "analyze", "analyze_series", "load_input"]
-
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 @dataclass(frozen=True)
@@ -111,18 +111,8 @@ class SessionInput:
         return stretch
 
 
-def _is_session(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(16) == SQLITE_MAGIC
-    except OSError:
-        return False
-
-
 def _series_from_session(path: str) -> SessionInput:
     beats: dict[str, list[Beat]] = {}
-    breaks: dict[str, list[int]] = {}
-    pending_gap: set[str] = set()
     events: list[Event] = []
     meta: dict[str, Any] = {}
     from biofeedback.store import SessionReader
@@ -132,15 +122,9 @@ def _series_from_session(path: str) -> SessionInput:
         roles = r.roles
     for item in iter_session(path):
         if isinstance(item, Beat):
-            lst = beats.setdefault(item.role, [])
-            if item.role in pending_gap and lst:
-                breaks.setdefault(item.role, []).append(len(lst))
-            pending_gap.discard(item.role)
-            lst.append(item)
+            beats.setdefault(item.role, []).append(item)
         elif isinstance(item, Event):
             events.append(item)
-            if item.kind == EventKind.GAP and item.role is not None:
-                pending_gap.add(item.role)
     series = {}
     for role in roles or tuple(beats):
         bl = beats.get(role, [])
@@ -148,7 +132,7 @@ def _series_from_session(path: str) -> SessionInput:
             role,
             np.array([b.t_s for b in bl], dtype=np.float64),
             np.array([b.rr_ms for b in bl], dtype=np.float64),
-            np.array(breaks.get(role, []), dtype=np.intp),
+            np.array([i for i, b in enumerate(bl) if b.after_gap], dtype=np.intp),
         )
     return SessionInput(path, series, tuple(events), meta)
 
@@ -180,7 +164,7 @@ def load_input(
         raise UserError("give either INPUT or --therapist/--client RR files, not both")
     if therapist or client:
         for r, p in (("therapist", therapist), ("client", client)):
-            if p and _is_session(Path(p)):
+            if p and is_sqlite_file(p):
                 raise UserError(f"{p}: --{r} takes an RR file; give a session file as INPUT")
         return load_rr_input([], therapist, client, fmt=fmt, client_offset_s=client_offset_s)
     if not inputs:
@@ -192,7 +176,7 @@ def load_input(
             "give one session or RR file; for two people's RR files use --therapist A --client B"
         )
     path = inputs[0]
-    if _is_session(Path(path)):
+    if is_sqlite_file(path):
         if client_offset_s:
             raise UserError("--client-offset-s is for RR files; a session file has one clock")
         data = _series_from_session(path)
@@ -203,22 +187,6 @@ def load_input(
             data = replace(data, series={role: data.series[role]})
         return data
     return load_rr_input([path], None, None, fmt=fmt, role=role, client_offset_s=client_offset_s)
-
-
-def _clean(v: Any) -> Any:
-    """JSON-safe: nan/inf -> None, numpy scalars -> Python."""
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    if isinstance(v, (np.floating, float)):
-        f = float(v)
-        return f if math.isfinite(f) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 def _rsa(
@@ -361,7 +329,7 @@ def analyze_series(
         {"start_s": x.start_s, "end_s": x.end_s, "change_bpm": x.change_bpm} for x in trends
     ]
     out["notes"] = [_trend_note(x) for x in trends]
-    return _clean(out)
+    return json_safe(out)
 
 
 def _trend_note(x: Trend) -> str:
@@ -424,11 +392,12 @@ def analyze(
     }
     if {"therapist", "client"} <= set(data.series):
         sync = synchrony_of(data, found=found, pace_bpm=pace_bpm)
-        result["synchrony"] = _clean(sync)
+        result["synchrony"] = json_safe(sync)
         result["synchrony"]["notes"] = dyad_trend_notes(result["participants"])
-    result["assessment"] = _clean(assessment_of(data, found))
+    result["coregulation"] = json_safe(coregulation_of(data, found))
+    result["assessment"] = json_safe(assessment_of(data, found))
     if data.meta.get("files") is not None:
-        result["input"] = _clean(
+        result["input"] = json_safe(
             {k: data.meta.get(k) for k in ("files", "notes", "clock_start_s", "trimmed_s")}
         )
     return result

@@ -30,6 +30,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from typing import Any
 
 from biofeedback.errors import UserError
 from biofeedback.paths import sessions_dir, user_data_dir
+from hrv.json_values import json_safe
 
 __all__ = [
     "INDEX_NAME",
@@ -274,7 +276,7 @@ class Library:
         return entries if isinstance(entries, dict) else {}
 
     def _save_index(self, entries: dict[str, Any]) -> None:
-        tmp = self.folder / f"{INDEX_NAME}.{os.getpid()}.part"
+        tmp = self.folder / f"{INDEX_NAME}.{os.getpid()}.{threading.get_ident()}.part"
         try:
             fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -346,7 +348,7 @@ class Library:
             dirty = True
             try:
                 compute = headline_numbers if level == "headline" else trend_numbers
-                setattr(e, level, _finite(compute(str(e.path))))
+                setattr(e, level, json_safe(compute(str(e.path))))
             except Exception as exc:  # a damaged file is listed with its error, not fatal
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                 e.error = msg if str(e.path) in msg else f"{e.path}: {msg}"
@@ -392,17 +394,6 @@ class Library:
         if cache.pop(path.name, None) is not None:
             self._save_index(cache)
         return path
-
-
-def _finite(v: Any) -> Any:
-    """JSON-safe copy: non-finite floats become ``None``."""
-    if isinstance(v, dict):
-        return {k: _finite(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_finite(x) for x in v]
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 def resolve_session(arg: str, folder: str | os.PathLike[str] | None = None) -> str:

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from biofeedback.store import has_sqlite_header
+
 __all__ = ["Salvage", "recovery_hint", "salvage", "write_recovered"]
 
 log = logging.getLogger(__name__)
@@ -236,7 +238,7 @@ def salvage(path: str | os.PathLike[str]) -> Salvage:
             found.participants[role] = json.loads(info)
         except (json.JSONDecodeError, TypeError):
             continue
-    if len(data) >= 100 and data[:16] == b"SQLite format 3\x00":
+    if len(data) >= 100 and has_sqlite_header(data):
         _from_pages(data, found)
     return found
 

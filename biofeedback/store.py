@@ -44,6 +44,8 @@ __all__ = [
     "SessionFileError",
     "SessionReader",
     "SessionWriter",
+    "has_sqlite_header",
+    "is_sqlite_file",
     "one_line",
     "open_read_only",
 ]
@@ -51,6 +53,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FORMAT = "coregulation-session"
+#: The first 16 bytes of every SQLite database file (https://sqlite.org/fileformat.html).
+SQLITE_HEADER = b"SQLite format 3\x00"
 SCHEMA_VERSION = 1
 #: SQLite ``application_id`` ("CRM1"), so ``file(1)``-like tools can tell our files apart.
 APPLICATION_ID = 0x43524D31
@@ -299,6 +303,21 @@ class SessionWriter:
 MAX_SESSION_S = 7 * 24 * 3600.0
 
 
+def has_sqlite_header(head: bytes) -> bool:
+    """``head`` (the first bytes of a file) starts like an SQLite database."""
+    return head[: len(SQLITE_HEADER)] == SQLITE_HEADER
+
+
+def is_sqlite_file(path: str | os.PathLike[str]) -> bool:
+    """The file starts like an SQLite database (a session file, or a damaged one); False when
+    it cannot be read."""
+    try:
+        with open(path, "rb") as fh:
+            return has_sqlite_header(fh.read(len(SQLITE_HEADER)))
+    except OSError:
+        return False
+
+
 def one_line(text: object) -> str:
     """SQLite's multi-line messages (``quick_check``) as one line."""
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
@@ -450,7 +469,7 @@ class SessionReader:
                 head = fh.read(100)
         except OSError as exc:
             raise SessionFileError(f"{self.path}: cannot read: {exc.strerror}") from exc
-        if head[:16] != b"SQLite format 3\x00":
+        if not has_sqlite_header(head):
             raise SessionFileError(f"{self.path}: not a session file (not an SQLite database)")
         self._db = _open_read_only(self.path, head)
         try:

@@ -95,9 +95,6 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else new_session_path()
     controller = SessionController(BleSource(targets, backend=backend), record_to=out)
     print(f"recording to {out}", file=sys.stderr)
-    controller.start()
-    if args.pace_bpm:
-        controller.set_pacer(args.pace_bpm)
     # On a terminal the live table of every strap's values; in a log or pipe, status lines.
     table = (
         TerminalView(controller, title=f"live session -> {out.name}", clock=controller.session_time)
@@ -112,8 +109,13 @@ def run(args: argparse.Namespace) -> int:
         events, cursor = controller.events_since(cursor)
         lines.update(controller.snapshot(), events)
 
-    with table if table is not None else contextlib.nullcontext():
-        run_until_done(controller, duration_s=args.duration, on_tick=None if table else show_lines)
+    with controller:  # stopped (straps disconnected, file closed) however this block is left
+        if args.pace_bpm:
+            controller.set_pacer(args.pace_bpm)
+        with table if table is not None else contextlib.nullcontext():
+            run_until_done(
+                controller, duration_s=args.duration, on_tick=None if table else show_lines
+            )
     if table is None:
         show_lines()
     stats = controller.stats

@@ -59,14 +59,14 @@ def play(
     controller = SessionController(source, record_to=record_to)
     for fn in listeners:
         controller.add_listener(fn)
-    controller.start()
-    if quiet:
-        interrupted = run_until_done(controller)
-    else:
-        from biofeedback.terminal import TerminalView
-
-        with TerminalView(controller, title=title, clock=controller.session_time):
+    with controller:  # stopped (and the file closed) however this block is left
+        if quiet:
             interrupted = run_until_done(controller)
+        else:
+            from biofeedback.terminal import TerminalView
+
+            with TerminalView(controller, title=title, clock=controller.session_time):
+                interrupted = run_until_done(controller)
     if controller.error is not None:
         raise controller.error
     return controller, interrupted

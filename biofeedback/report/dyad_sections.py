@@ -137,9 +137,12 @@ def sync_section(r: ReportData) -> str:
         stretches = "<h3>Stretch by stretch (between pacer changes)</h3>" + _table(
             ["time", "pacer", "p", "in words"], srows, {2}
         )
+    notes = "".join(f"<li>{escape(str(n))}</li>" for n in s.get("notes") or [])
     return (
-        head + f"<div class='summary' id='sync-summary'>{escape(str(s.get('summary') or ''))}</div>"
-        f"<figure>{chart}<figcaption>{caption}</figcaption></figure>"
+        head
+        + f"<div class='summary' id='sync-summary'>{escape(str(s.get('summary') or ''))}</div>"
+        + (f"<ul class='notes'>{notes}</ul>" if notes else "")
+        + f"<figure>{chart}<figcaption>{caption}</figcaption></figure>"
         + _table(["whole session, offline test", "value"], rows, {1})
         + "<p class='note'>The effect size is measured on the same numbers as the p-value: how "
         "many standard deviations of the chance pairings (segments from different times, and "
@@ -147,7 +150,30 @@ def sync_section(r: ReportData) -> str:
         "synchrony lies beyond chance, in the direction tested. Positive: more than chance; at "
         "or below 0: no more than chance. More synchrony is not better or worse.</p>"
         + stretches
+        + _baseline_sync(r, s)
         + "</section>"
+    )
+
+
+def _baseline_sync(r: ReportData, s: dict) -> str:
+    """Synchrony on the resting baseline against the rest of the session, when there is one."""
+    b = s.get("baseline")
+    if not isinstance(b, dict):
+        return ""
+    k = "synchrony.baseline"
+    rows = [
+        ["p-value (chance comparison)", num(r.result, f"{k}.p_value", "{:.3g}"),
+         num(r.result, f"{k}.rest_p_value", "{:.3g}")],
+        ["effect size against chance (SDs)", num(r.result, f"{k}.effect_size", "{:.2f}"),
+         num(r.result, f"{k}.rest_effect_size", "{:.2f}")],
+        ["mean synchrony (|z|, all lags)", num(r.result, f"{k}.z_mean", "{:.3f}"),
+         num(r.result, f"{k}.rest_z_mean", "{:.3f}")],
+    ]  # fmt: skip
+    when = f"{clock(b.get('start_s'))}–{clock(b.get('end_s'))}"
+    return (
+        "<h3>Resting baseline and the rest of the session</h3>"
+        f"<p>{escape(str(b.get('difference_summary') or b.get('summary') or ''))}</p>"
+        + _table(["", f"baseline ({when})", "rest of the session"], rows, {1, 2})
     )
 
 

@@ -145,6 +145,13 @@ def _people(r: ReportData) -> str:
             )
             + ".</p>"
         )
+    person_notes = [
+        f"<li>{escape(_role_words(role))}: {escape(str(n))}</li>"
+        for role in roles
+        for n in (_get(r.result, f"participants.{role}.notes") or [])
+    ]
+    if person_notes:
+        note += "<ul class='notes'>" + "".join(person_notes) + "</ul>"
     spans = _spans(r)
     marks = [Mark(t, lab) for lab, t, _ in _markers(r)]
     marks += [
@@ -294,7 +301,15 @@ def _baseline(r: ReportData) -> str:
     for words, key, fmt, unit in keys:
         row = [escape(words)]
         for role in roles:
-            row.append(num(b, f"participants.{role}.{key}", fmt, unit))
+            # Tagged "resting_baseline.*": computed here on the stretch, not an analyze key.
+            row.append(
+                num(
+                    {"resting_baseline": b},
+                    f"resting_baseline.participants.{role}.{key}",
+                    fmt,
+                    unit,
+                )
+            )
         rows.append(row)
     return (
         head + f"<p>Resting baseline from {clock(b['start_s'])} to {clock(b['end_s'])} "

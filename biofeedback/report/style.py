@@ -34,6 +34,7 @@ p { margin: 1.5mm 0; }
 .reflective strong { font-size: 12pt; display: block; margin-bottom: 1mm; }
 .summary { border-left: 3px solid #999; padding: 1mm 3mm; background: #f6f6f6; margin: 2mm 0; }
 .note { color: #444; font-size: 9pt; }
+ul.notes { margin: 1mm 0 2mm 0; padding-left: 5mm; font-size: 9.5pt; }
 table { border-collapse: collapse; margin: 2mm 0; width: 100%; font-size: 9.5pt;
         break-inside: avoid; page-break-inside: avoid; }
 th, td { border-bottom: 1px solid #ddd; padding: 1mm 2mm; text-align: left; vertical-align: top; }

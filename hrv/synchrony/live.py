@@ -23,7 +23,7 @@ from hrv.pacer_schedule import pacer_rate_at
 
 from .grid import LowPass
 from .kernel import fisher_z, lag_samples, lagged_sums, r_from_sums, t_side
-from .pacing import pacer_strong
+from .pacing import pacer_strong, shared_rhythm_segments
 from .params import SynchronyParams, resolve_params
 from .windowed import peak_strength
 
@@ -32,6 +32,12 @@ __all__ = ["LiveSnapshot", "LiveSynchrony", "RoleBuffer"]
 FloatArray = NDArray[np.float64]
 
 _ROLES = ("therapist", "client")
+#: Consecutive minutes of a shared rhythm before a live reading counts it as pacer-driven.
+_SHARED_WINDOWS = 3
+#: How far (s) a stored fit may be from a whole minute back (readings need not come each second).
+_SHARED_SLACK_S = 10.0
+#: A new shared-rhythm fit at most this often (s): a 60 s window moves little in between.
+_SHARED_EVERY_S = 5.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,11 +75,16 @@ class LiveSnapshot:
         For the phase above its band: ``"client"`` (lag > 0), ``"therapist"`` (lag < 0) or
         ``"none"`` (lag 0); ``None`` when neither is above its band.
     pacer_driven : bool
-        Both people's RR follow the running pacer strongly (last 60 s of beats).
+        Both people's RR follow the running pacer strongly (last 60 s of beats), or, with no
+        pacer running, one strong slow rhythm found in both people's beats in each of the last
+        three minutes (see :meth:`LiveSynchrony.update`).
     status : str
         Plain-words state for a display.
     n_offsets : int
         Pairings behind the bands.
+    shared_rhythm_bpm : float
+        Rate (per minute) of the rhythm found in both people's beats when that made the reading
+        pacer-driven; ``nan`` otherwise.
     """
 
     t_s: float
@@ -91,6 +102,7 @@ class LiveSnapshot:
     pacer_driven: bool
     status: str
     n_offsets: int
+    shared_rhythm_bpm: float = math.nan
 
 
 class RoleBuffer:
@@ -221,7 +233,9 @@ class LiveSynchrony:
         self._min_offset = round(p.min_offset_s * fs_hz)
         self._min_offsets = p.min_offsets
         self._min_count = p.min_count
-        keep = p.pacer_fit_window_s + 5.0
+        keep = _SHARED_WINDOWS * p.pacer_fit_window_s + 5.0
+        # (time, shared rate or nan) of the last few minutes' shared-rhythm fits.
+        self._shared: deque[tuple[float, float]] = deque()
 
         def lowpass() -> LowPass | None:
             if p.lowpass_hz is None:
@@ -256,23 +270,53 @@ class LiveSynchrony:
         if len(self._pacer) > 64:  # keep the schedule bounded: only the rate in force matters
             self._pacer = self._pacer[-64:]
 
-    def _pacer_driven(self, now_s: float) -> bool:
+    def _pacer_driven(self, now_s: float) -> tuple[bool, float]:
+        """``(pacer_driven, shared rate)``: the running pacer, or else a rhythm found in the beats.
+
+        Without a pacer, one strong slow rhythm must show in both people's last 60 s of beats
+        now, a minute ago and two minutes ago, at rates within ``shared_max_diff_bpm`` of each
+        other: single minutes with a strong slow wave in both are what coupled slow heart-rate
+        changes can look like too (as offline, where most of the stretch must show it).
+        """
         rate = pacer_rate_at(self._pacer, now_s)
-        if rate <= 0:
-            return False
-        f = rate / 60.0
         p = self.params
         lo = now_s - p.pacer_fit_window_s
-        return all(
-            pacer_strong(*b.recent_beats(lo, now_s), f, p.pacer_min_amplitude_ms, p.pacer_min_r2)
-            for b in self._roles.values()
-        )
+        if rate > 0:
+            self._shared.clear()
+            f = rate / 60.0
+            return all(
+                pacer_strong(
+                    *b.recent_beats(lo, now_s), f, p.pacer_min_amplitude_ms, p.pacer_min_r2
+                )
+                for b in self._roles.values()
+            ), math.nan
+        if not self._shared or now_s - self._shared[-1][0] >= _SHARED_EVERY_S:
+            beats = []
+            for b in self._roles.values():
+                t, rr = b.recent_beats(lo, now_s)
+                beats.append((t, rr, np.ones(t.size, bool)))
+            mid = np.array([now_s - p.pacer_fit_window_s / 2])
+            (found,) = shared_rhythm_segments(mid, *beats, p)
+            self._shared.append((now_s, float(found)))
+        horizon = now_s - (_SHARED_WINDOWS - 1) * p.pacer_fit_window_s - _SHARED_SLACK_S
+        while self._shared and self._shared[0][0] < horizon:
+            self._shared.popleft()
+        rates = []
+        for k in range(_SHARED_WINDOWS):
+            target = now_s - k * p.pacer_fit_window_s
+            near = min(self._shared, key=lambda x: abs(x[0] - target))
+            if abs(near[0] - target) > _SHARED_SLACK_S or not math.isfinite(near[1]):
+                return False, math.nan
+            rates.append(near[1])
+        if max(rates) - min(rates) > p.shared_max_diff_bpm + 1e-9:
+            return False, math.nan
+        return True, float(np.median(rates))
 
     def update(self, now_s: float) -> LiveSnapshot:
         """Compute the reading for the latest complete window at ``now_s`` (s, session clock)."""
         th, cl = self._roles["therapist"], self._roles["client"]
         fs, w, lmax = self.params.fs_hz, self._w, self._lmax
-        pacer = self._pacer_driven(now_s)
+        pacer, shared_bpm = self._pacer_driven(now_s)
         now_i = math.floor(now_s * fs + 1e-9) + 1
         avail = min(now_i, th.filled, cl.filled)
         end = avail - lmax
@@ -293,7 +337,7 @@ class LiveSynchrony:
                 t_s=float(now_s), window_end_s=window_end_s, latency_s=float(now_s) - window_end_s,
                 value=vals[0], lag_s=vals[1], band=bands[0], anti_value=vals[2],
                 anti_lag_s=vals[3], anti_band=bands[1], z0=z0, phase=phase, leader=leader,
-                pacer_driven=pacer, status=status, n_offsets=n_off,
+                pacer_driven=pacer, status=status, n_offsets=n_off, shared_rhythm_bpm=shared_bpm,
             )  # fmt: skip
 
         if a - lmax < 0 or th.last is None or cl.last is None:
@@ -342,7 +386,9 @@ class LiveSynchrony:
         if phase is not None:
             step = 0.5 / fs
             leader = "client" if lag > step else "therapist" if lag < -step else "none"
-        if pacer:
+        if pacer and math.isfinite(shared_bpm):
+            status = "both breathing to the same rhythm"
+        elif pacer:
             status = "both following the pacer"
         elif phase is not None:
             status = "more synchrony than the chance band"

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from hrv.json_values import json_safe
+
 __all__ = ["DirectionStats", "SharedRhythm", "SynchronyResult"]
 
 FloatArray = NDArray[np.float64]
@@ -190,9 +192,7 @@ class SynchronyResult:
     def contract(self) -> dict[str, object]:
         """The ``synchrony`` object of ``analyze --json`` (``nan`` becomes ``None``)."""
 
-        def num(v: float) -> float | None:
-            return None if not math.isfinite(v) else float(v)
-
+        num = json_safe
         return {
             "z_mean": num(self.z_mean),
             "effect_size": num(self.effect_size),

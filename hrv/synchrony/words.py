@@ -97,6 +97,12 @@ def _shared_words(r: SynchronyResult, short: bool = False) -> str:
 
 
 def _describe_live(s: LiveSnapshot) -> str:
+    if s.pacer_driven and math.isfinite(s.shared_rhythm_bpm):
+        return (
+            "Both breathing to the same rhythm, it seems: both heart rates rise and fall with "
+            f"the same slow rhythm (about {s.shared_rhythm_bpm:.1f} per minute), which is not "
+            "synchrony between them."
+        )
     if s.pacer_driven:
         return (
             "Both following the pacer: their heart rates rise and fall with the same breathing "

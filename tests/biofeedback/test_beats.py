@@ -120,3 +120,18 @@ def test_absurd_rr_values_are_reported_and_never_become_beats():
     assert "RR 0 ms" in ev.data["error"] and ev.data["payload_hex"] == payload.hex()
     assert [b.rr_ms for b in _beats(out)] == [1000.0]
     assert dec.malformed == {"client": 1}
+
+
+def test_the_first_beat_after_a_gap_carries_the_mark():
+    timer = BeatTimer("solo")
+    first = _beats(timer.feed(1.0, [1000.0], 0))
+    second = _beats(timer.feed(2.0, [1000.0], 1))
+    timer.reset("link lost")
+    after = timer.feed(6.0, [900.0, 1000.0], 2)  # one packet, two beats, after the gap
+    late = timer.feed(20.0, [1000.0], 3)  # RR fell 13 s behind arrival: another gap
+    assert [b.after_gap for b in first + second] == [False, False]
+    assert len(_events(after, EventKind.GAP)) == 1
+    assert [b.after_gap for b in _beats(after)] == [True, False]
+    assert len(_events(late, EventKind.GAP)) == 1 and _beats(late)[0].after_gap
+    # A participant's first beat never follows a gap.
+    assert not _beats(BeatTimer("x").feed(1.0, [1000.0], 0))[0].after_gap

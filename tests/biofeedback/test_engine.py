@@ -26,17 +26,12 @@ SOLO = ROOT / "sample_data" / "solo_paced.session"
 
 def _beats_and_gaps(items, role):
     """Beat arrays of one role plus, per beat, whether it follows a recording gap."""
-    t, rr, after_gap = [], [], []
-    pending = False
-    for i in items:
-        if isinstance(i, Event) and i.kind == EventKind.GAP and i.role == role:
-            pending = True
-        elif isinstance(i, Beat) and i.role == role:
-            t.append(i.t_s)
-            rr.append(i.rr_ms)
-            after_gap.append(pending and len(t) > 1)
-            pending = False
-    return np.array(t), np.array(rr), np.array(after_gap)
+    beats = [i for i in items if isinstance(i, Beat) and i.role == role]
+    return (
+        np.array([b.t_s for b in beats]),
+        np.array([b.rr_ms for b in beats]),
+        np.array([b.after_gap for b in beats]),
+    )
 
 
 def _batch(t, rr, after_gap, cfg):
@@ -136,7 +131,7 @@ def test_real_trigeminy_marks_feedback_unreliable(shared_data):
     snap = engine.snapshot().participants["solo"]
     assert snap.burden_pct > 30
     assert all(unreliable_after_first_minute)
-    assert "artifacts" in snap.unreliable_reason
+    assert "irregular" in snap.unreliable_reason
 
 
 def test_memory_is_bounded_by_history():

@@ -216,3 +216,38 @@ def test_report_and_replay_open_a_session_by_name(tmp_path, folder, monkeypatch,
     assert main(["replay", "monday", "--speed", "max", "--quiet"]) == 0
     assert main(["report", "tuesday", "--out", str(out)]) == 2
     assert "tuesday" in capsys.readouterr().err
+
+
+def test_a_damaged_file_is_listed_with_its_problem(tmp_path, folder, capsys):
+    d = tmp_path / "s"
+    d.mkdir()
+    shutil.copy(folder / "other.session", d / "good.session")
+    (d / "junk.session").write_bytes(b"SQLite format 3\x00" + b"\x00" * 200)
+    rows = {r["name"]: r for r in _json(capsys, ["sessions", "--json", "--data-dir", str(d)])}
+    assert rows["good"]["error"] is None and rows["good"]["numbers"]
+    assert "junk.session" in rows["junk"]["error"]
+    assert main(["sessions", "--data-dir", str(d)]) == 0
+    assert "junk" in capsys.readouterr().out
+    assert main(["sessions", "--data-dir", str(tmp_path / "nowhere")]) == 2
+
+
+def test_trend_numbers_count_episodes_and_take_the_median_settling_time(folder, monkeypatch):
+    """The co-regulation part of a trend follows design.md's contract (unsettled: null)."""
+    import biofeedback.analysis as analysis
+    from biofeedback.library import trend_numbers
+
+    real = analysis.analyze
+
+    def with_episodes(data, **kw):
+        out = real(data, **kw)
+        eps = [{"person": "client", "settle_s": s} for s in (40.0, None, 100.0, 70.0)]
+        return {**out, "coregulation": {"reference": "baseline", "episodes": eps}}
+
+    monkeypatch.setattr(analysis, "analyze", with_episodes)
+    got = trend_numbers(str(folder / f"{LABEL}-series-01.session"))
+    assert got["coregulation"] == {
+        "n_episodes": 4,
+        "median_settle_s": 70.0,
+        "reference": "baseline",
+    }
+    assert got["people"]["client"]["rsa_rate_bpm"] == 6.0

@@ -71,7 +71,7 @@ def test_report_is_one_private_offline_file_with_every_section(sample_report):
 
 def _check_numbers(text: str, result: dict) -> set[str]:
     """Every tagged number equals the analysis value, and its shown text is that value rounded."""
-    tags = TAG.findall(text)
+    tags = [t for t in TAG.findall(text) if not t[0].startswith("resting_baseline.")]
     for key, raw, scale, shown in tags:
         want = _get(result, html.unescape(key))
         assert json.loads(html.unescape(raw)) == want, key
@@ -164,8 +164,9 @@ def test_baseline_markers_and_solo(tmp_path):
     data = load_input([str(path)])
     base = analyze_series(_slice(data.series["solo"], 0.0, 120.0), pacer=data.pacer_changes())
     tags = {k: json.loads(html.unescape(v)) for k, v, _, _ in TAG.findall(text)}
-    assert tags["participants.solo.rmssd_ms"] == base["rmssd_ms"]
-    assert tags["participants.solo.mean_hr_bpm"] == base["mean_hr_bpm"]
+    assert tags["resting_baseline.participants.solo.rmssd_ms"] == base["rmssd_ms"]
+    assert tags["resting_baseline.participants.solo.mean_hr_bpm"] == base["mean_hr_bpm"]
+    _check_numbers(text, analyze(data))
     assert "Resting baseline from 0:00 to 2:00" in text
     assert "talked about &lt;the week&gt;" in text  # marker text shown, escaped
     assert "K-12" in text and "solo breathing" in text
@@ -247,3 +248,18 @@ def test_coregulation_episodes_are_shown_as_the_contract_gives_them():
     assert ">E1<" in text and ">E2<" in text  # numbered in the table and on the heart-rate plot
     empty = {**base.result, "coregulation": {"reference": "baseline", "episodes": []}}
     assert "No clear heart-rate rise" in render(dataclasses.replace(base, result=empty))
+
+
+def test_dyad_with_a_baseline_shows_baseline_synchrony(tmp_path):
+    from biofeedback.simulate.series import simulate_series
+
+    (path,) = simulate_series(tmp_path, n=1, label="B-1", drift_rmssd_ms=0.0, minutes=6.0)
+    out = tmp_path / "b.html"
+    assert main(["report", str(path), "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    result = analyze(load_input([str(path)]))
+    keys = _check_numbers(text, result)
+    assert result["synchrony"]["baseline"] is not None
+    assert {"synchrony.baseline.p_value", "synchrony.baseline.rest_p_value"} <= keys
+    assert "Resting baseline and the rest of the session" in text
+    assert "Resting baseline from 0:00 to 2:24" in text  # 40 % of 6 minutes

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -97,7 +101,9 @@ def test_max_speed_replay_read_at_30_hz_equals_a_batch_run(tmp_path):
     batch = Engine(("therapist", "client"))
     for item in iter_session(DYAD):
         batch.feed(item)
-    batch.finish()
+    # End where the session ended: the source's end event (the last notification's arrival),
+    # which can be later than the last beat; Engine.finish() would end at the last beat.
+    batch.feed(events[-1])
     want, got = batch.snapshot(), ctl.snapshot()
     assert got.state == "ended"
     for role in ("therapist", "client"):
@@ -178,3 +184,33 @@ def test_a_damaged_recording_becomes_a_message_not_a_crash(tmp_path):
     assert snap.state == "failed"
     assert "not a session file" in snap.message
     assert ctl.error is not None
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_recording_replay_cleanly(tmp_path):
+    """SIGTERM (and Ctrl-C, the same handler) stops the session and closes the file."""
+    out = tmp_path / "out.session"
+    argv = ["replay", str(DYAD), "--quiet", "--speed", "20", "--record", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "biofeedback", *argv],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stderr is not None
+    proc.stderr.readline()  # "replaying ..." just before the session starts
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "(stopped early)" in stdout
+    assert not (tmp_path / "out.session-wal").exists()  # closed: WAL checkpointed and gone
+    with SessionReader(out) as r:
+        events = r.events()
+        packets = list(r.packets())
+    with SessionReader(DYAD) as r:
+        original = list(r.packets())
+    assert events[-1].kind == EventKind.END
+    assert 0 < len(packets) < len(original) and packets == original[: len(packets)]

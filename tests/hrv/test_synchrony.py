@@ -686,3 +686,21 @@ def test_acceptance_live_and_offline_agree_on_direction(leader):
             # at least two times in three.
             assert np.mean([c == leader for c in calls]) >= 2 / 3
     assert named >= 2
+
+
+def test_live_shared_rhythm_without_pacer_needs_three_minutes():
+    # The simulator's people breathing to one 6/min pacer, but the pacer is not announced.
+    (tt, rt, _, tc, rc, _), _ = sim_dyad(seed=26, minutes=6, pace_bpm=6.0)
+    snaps = feed_live(LiveSynchrony(), tt, rt, tc, rc, 350, start_s=60, every_s=5)
+    assert not any(s.pacer_driven for s in snaps if s.t_s < 160)  # not three minutes yet
+    late = [s for s in snaps if s.t_s >= 200]
+    assert np.mean([s.pacer_driven for s in late]) > 0.8
+    last = next(s for s in reversed(late) if s.pacer_driven)
+    assert last.status == "both breathing to the same rhythm"
+    assert last.shared_rhythm_bpm == pytest.approx(6.0, abs=0.3)
+    assert describe(last).startswith("Both breathing to the same rhythm")
+    # Spontaneous breathers with strongly coupled slow heart-rate changes: never called shared.
+    for seed in (27, 28):
+        (tt, rt, _, tc, rc, _), _ = sim_dyad(seed=seed, minutes=6, strength=0.8)
+        snaps = feed_live(LiveSynchrony(), tt, rt, tc, rc, 350, start_s=60, every_s=5)
+        assert not any(s.pacer_driven for s in snaps)

@@ -1,0 +1,292 @@
+"""One participant's streaming state inside the engine: a ring of recent beats and its values.
+
+:class:`ParticipantState` holds what the :class:`~biofeedback.engine.Engine` knows about one
+person: the beats of the last ``history_s`` in a :class:`BeatRing` (times, RR, artifact class,
+after-gap mark), the streaming artifact classifier, the per-beat values, the once-a-second
+values (computed by :meth:`ParticipantState.compute_slow` outside the engine's lock, published
+by :meth:`ParticipantState.apply_slow` under it) with their whole-session series, and the
+strap information. See :mod:`biofeedback.engine` for what is computed when.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from biofeedback.beats import Beat
+from biofeedback.snapshot import (
+    SECOND_SERIES_COLUMNS,
+    ColumnLog,
+    ParticipantSnapshot,
+    RecentBeats,
+    SecondSeries,
+    StrapInfo,
+)
+from hrv.artifacts import ArtifactClass, StreamingArtifactClassifier
+from hrv.coherence import coherence_ratio
+from hrv.rsa import (
+    BREATH_BAND_HZ,
+    SPONTANEOUS_BREATH_BAND_HZ,
+    estimate_breathing_rate,
+    rsa_at_rate,
+)
+from hrv.time_domain import time_domain
+
+if TYPE_CHECKING:
+    from biofeedback.engine import EngineConfig
+
+__all__ = ["BeatRing", "ParticipantState", "window_breaks", "with_device_info"]
+
+_PENDING = -1
+
+
+def window_breaks(flags: NDArray[np.int8], after_gap: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """Indices ``i`` whose successive difference ``rr[i] - rr[i-1]`` must be left out.
+
+    A difference is left out when either interval is flagged (code > 0) or interval ``i``
+    follows a recording gap. Pending intervals (code -1) count as normal.
+    """
+    bad = flags > 0
+    out = np.zeros(flags.size, dtype=bool)
+    out[1:] = bad[1:] | bad[:-1] | after_gap[1:]
+    return np.flatnonzero(out)
+
+
+class BeatRing:
+    """Beats of one participant in NumPy arrays, oldest first, with amortised O(1) appends.
+
+    ``first_index`` is the participant-wide index of the oldest beat held. Beat times never
+    decrease (the beat timer guarantees it), so windows are found by binary search.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._t = np.empty(capacity)
+        self._rr = np.empty(capacity)
+        self._flag = np.empty(capacity, dtype=np.int8)
+        self._after_gap = np.empty(capacity, dtype=bool)
+        self._start = 0
+        self._end = 0
+        self.first_index = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def _make_room(self) -> None:
+        n = len(self)
+        cap = self._t.size
+        if n * 2 > cap:  # mostly full of live beats: grow
+            cap *= 2
+        for name in ("_t", "_rr", "_flag", "_after_gap"):
+            old = getattr(self, name)
+            new = np.empty(cap, dtype=old.dtype)
+            new[:n] = old[self._start : self._end]
+            setattr(self, name, new)
+        self._start, self._end = 0, n
+
+    def append(self, t: float, rr: float, after_gap: bool) -> None:
+        if self._end == self._t.size:
+            self._make_room()
+        i = self._end
+        self._t[i] = t
+        self._rr[i] = rr
+        self._flag[i] = _PENDING
+        self._after_gap[i] = after_gap
+        self._end += 1
+
+    def drop_before(self, t_min: float) -> None:
+        k = int(np.searchsorted(self._t[self._start : self._end], t_min, side="left"))
+        self._start += k
+        self.first_index += k
+
+    def set_flag(self, index: int, code: int) -> None:
+        pos = index - self.first_index
+        if 0 <= pos < len(self):
+            self._flag[self._start + pos] = code
+
+    def tail(
+        self, seconds: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int8], NDArray[np.bool_]]:
+        """(t, rr, flags, after_gap) of the beats with ``t > t_last - seconds`` (views)."""
+        t_all = self._t[self._start : self._end]
+        if not t_all.size:
+            k = self._start
+        else:
+            k = self._start + int(np.searchsorted(t_all, t_all[-1] - seconds, side="right"))
+        sl = slice(k, self._end)
+        return self._t[sl], self._rr[sl], self._flag[sl], self._after_gap[sl]
+
+
+_SLOW_DEFAULTS: dict[str, float] = {
+    "rmssd_extra_ms": math.nan,
+    "rsa_amplitude_ms": math.nan,
+    "rsa_phase_deg": math.nan,
+    "rsa_r_squared": math.nan,
+    "rsa_peak_to_trough_bpm": math.nan,
+    "coherence_ratio": math.nan,
+    "breathing_rate_bpm": math.nan,
+    "slow_t_s": math.nan,
+}
+
+
+def with_device_info(strap: StrapInfo, info: Mapping[str, Any]) -> StrapInfo:
+    def _int(v: Any) -> int | None:
+        return int(v) if isinstance(v, int | float) and math.isfinite(v) else None
+
+    return replace(
+        strap,
+        name=info.get("name", strap.name),
+        address=info.get("address", strap.address),
+        battery_pct=_int(info["battery_pct"]) if "battery_pct" in info else strap.battery_pct,
+        info=MappingProxyType({**strap.info, **info}),
+    )
+
+
+class ParticipantState:
+    """One person's state. Mutated only by the thread that feeds the engine; the parts a
+    snapshot reads are changed under the engine's lock."""
+
+    def __init__(
+        self,
+        role: str,
+        cfg: EngineConfig,
+        on_classified: Callable[[str, float, float, bool], None] | None = None,
+        strap: StrapInfo | None = None,
+    ) -> None:
+        self.role = role
+        self.cfg = cfg
+        self.on_classified = on_classified
+        self.ring = BeatRing()
+        self.classifier = StreamingArtifactClassifier(batch=cfg.artifact_batch)
+        self.n_beats = 0
+        self.last_artifact: str | None = None
+        self.gaps = 0
+        self.strap = strap if strap is not None else StrapInfo()
+        self.slow: dict[str, Any] = {}
+        self.second = -1  # last whole second of session time with a slow update
+        self.series = ColumnLog(SECOND_SERIES_COLUMNS)
+        self.snap = self._fast()
+
+    # -- per beat --------------------------------------------------------------------------
+
+    def add(self, b: Beat) -> None:
+        self.ring.append(b.t_s, b.rr_ms, b.after_gap and self.n_beats > 0)
+        self.n_beats += 1
+        for c in self.classifier.push(b.rr_ms, b.t_s):
+            self._classified(c.index, int(c.code), c.t_s, c.rr_ms)
+        self.ring.drop_before(b.t_s - self.cfg.history_s)
+        self.snap = self._fast()
+
+    def _classified(self, index: int, code: int, t_s: float, rr_ms: float) -> None:
+        self.ring.set_flag(index, code)
+        self.last_artifact = ArtifactClass(code).name.lower() if code else None
+        if self.on_classified is not None:
+            self.on_classified(self.role, t_s, rr_ms, code > 0)
+
+    def flush(self) -> None:
+        """End of the recording: classify the last two beats."""
+        for c in self.classifier.flush():
+            self._classified(c.index, int(c.code), c.t_s, c.rr_ms)
+        self.snap = self._fast()
+
+    def _fast(self) -> ParticipantSnapshot:
+        cfg = self.cfg
+        t, rr, fl, ag = self.ring.tail(cfg.rmssd_window_s)
+        td = time_domain(rr, window_breaks(fl, ag))
+        span = float(t[-1] - t[0] + rr[0] / 1000.0) if t.size else 0.0
+        classified = int(np.count_nonzero(fl >= 0))
+        n_flagged = int(np.count_nonzero(fl > 0))
+        burden = 100.0 * n_flagged / classified if classified else math.nan
+        reason = None
+        if td.n_beats < cfg.min_beats:
+            reason = f"only {td.n_beats} beats in the last {cfg.rmssd_window_s:.0f} s"
+        elif span < cfg.min_window_fraction * cfg.rmssd_window_s:
+            reason = f"window covers only {span:.0f} of {cfg.rmssd_window_s:.0f} s"
+        elif burden > cfg.max_burden_pct:
+            reason = f"{burden:.0f} % of recent intervals are irregular"
+        last_rr = float(rr[-1]) if rr.size else math.nan
+        return ParticipantSnapshot(
+            role=self.role,
+            n_beats=self.n_beats,
+            last_t_s=float(t[-1]) if t.size else math.nan,
+            last_rr_ms=last_rr,
+            hr_bpm=60000.0 / last_rr if rr.size else math.nan,
+            mean_hr_bpm=td.mean_hr_bpm,
+            rmssd_ms=td.rmssd_ms,
+            window_beats=td.n_beats,
+            window_span_s=span,
+            burden_pct=burden,
+            n_flagged=n_flagged,
+            last_artifact=self.last_artifact,
+            reliable=reason is None,
+            unreliable_reason=reason,
+            gaps=self.gaps,
+            strap=self.strap,
+            **self.slow,
+        )
+
+    # -- once a second ---------------------------------------------------------------------
+
+    def unflagged(self, seconds: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        t, rr, fl, _ = self.ring.tail(seconds)
+        keep = fl <= 0
+        return t[keep], rr[keep]
+
+    def compute_slow(self, now_s: float, pacer_bpm: float | None, pacer_t0_s: float) -> dict:
+        """The once-a-second values (reads the ring only: runs outside the engine's lock)."""
+        cfg = self.cfg
+        t, rr = self.unflagged(cfg.rsa_window_s)
+        _, rr_x, fl_x, ag_x = self.ring.tail(cfg.extra_window_s)
+        slow: dict[str, Any] = {
+            "slow_t_s": now_s,
+            "rmssd_extra_ms": time_domain(rr_x, window_breaks(fl_x, ag_x)).rmssd_ms,
+        }
+        if pacer_bpm is not None and t.size:
+            fit = rsa_at_rate(t, rr, pacer_bpm, pacer_t0_s)
+            slow.update(
+                rsa_amplitude_ms=fit.amplitude_ms,
+                rsa_phase_deg=fit.phase_deg,
+                rsa_r_squared=fit.r_squared,
+                rsa_peak_to_trough_bpm=fit.peak_to_trough_bpm,
+            )
+        band = BREATH_BAND_HZ if pacer_bpm is not None else SPONTANEOUS_BREATH_BAND_HZ
+        slow["breathing_rate_bpm"] = (
+            estimate_breathing_rate(t, rr, band_hz=band) if t.size >= 2 else math.nan
+        )
+        tc, rrc = self.unflagged(cfg.coherence_window_s)
+        slow["coherence_ratio"] = (
+            coherence_ratio(tc, rrc, window_s=cfg.coherence_window_s).ratio
+            if tc.size >= 2
+            else math.nan
+        )
+        return slow
+
+    def apply_slow(self, slow: dict[str, Any], pacer_bpm: float | None) -> None:
+        """Publish once-a-second values (under the engine's lock)."""
+        self.slow = slow
+        self.snap = snap = replace(self.snap, **{**_SLOW_DEFAULTS, **slow})
+        self.series.append(
+            t_s=slow["slow_t_s"],
+            mean_hr_bpm=snap.mean_hr_bpm,
+            rmssd_ms=snap.rmssd_ms,
+            burden_pct=snap.burden_pct,
+            pacer_bpm=math.nan if pacer_bpm is None else pacer_bpm,
+            rsa_amplitude_ms=snap.rsa_amplitude_ms,
+            breathing_rate_bpm=snap.breathing_rate_bpm,
+            coherence_ratio=snap.coherence_ratio,
+            reliable=snap.reliable,
+            reason=snap.unreliable_reason,
+        )
+
+    def refresh_meta(self) -> None:
+        self.snap = replace(self.snap, gaps=self.gaps, strap=self.strap)
+
+    def view(self, beats_s: float) -> ParticipantSnapshot:
+        """The snapshot entry with arrays (under the engine's lock)."""
+        beats = RecentBeats.copy_of(*self.ring.tail(beats_s))
+        return replace(self.snap, beats=beats, series=SecondSeries(**self.series.views()))
