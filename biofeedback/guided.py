@@ -29,6 +29,7 @@ import numpy as np
 
 from biofeedback.assessment import PlannedStep, assessment_of, default_plan
 from biofeedback.beats import Beat, Event, EventKind
+from hrv.json_values import json_safe
 
 __all__ = ["Action", "AssessmentCollector", "AssessmentRun", "BaselineStep", "apply"]
 
@@ -306,7 +307,6 @@ class AssessmentCollector:
         """The ``analyze`` contract's ``assessment`` object for what was collected (JSON-safe:
         unknown numbers ``None``), or ``None`` before any step was recorded."""
         from biofeedback.analysis import RoleSeries, SessionInput, detect_artifacts
-        from biofeedback.analysis import _clean as json_safe
 
         with self._lock:
             role = self.role or "solo"
