@@ -115,15 +115,15 @@ EFFECT_SIZE_NOTE = (
     "Effect size: how many standard deviations of the chance pairings (segments from "
     "different times, and time-shifted series; the stricter of the two) the real synchrony "
     "lies beyond chance, in the direction the p-value tests. Positive: more than chance; at "
-    "or below 0: no more than chance. It agrees with p: a significant result has a positive "
-    "effect size."
+    "or below 0: no more than chance. It agrees with p, which is significant only against "
+    "both kinds of pairing: a significant result has a positive effect size."
 )
 
 #: The synchrony numbers of the table: label, contract key, format.
 SYNC_ROWS = [
     ("mean windowed correlation (Fisher z)", "z_mean", "{:.3f}"),
-    ("effect size against chance (SDs, see below)", "effect_size", "{:.2f}"),
-    ("p (segment shuffling)", "p_value", "{:.3f}"),
+    ("effect size (SDs, see below)", "effect_size", "{:.2f}"),
+    ("p against chance (both nulls)", "p_value", "{:.3f}"),
     ("surrogates", "n_surrogates", "{:d}"),
     ("in-phase z", "in_phase_z", "{:.3f}"),
     ("anti-phase z", "anti_phase_z", "{:.3f}"),
