@@ -11,6 +11,7 @@ strap information. See :mod:`biofeedback.engine` for what is computed when.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
@@ -155,7 +156,7 @@ class ParticipantState:
         self,
         role: str,
         cfg: EngineConfig,
-        on_classified: Callable[[str, float, float, bool], None] | None = None,
+        on_classified: Callable[[str, float, float, bool, bool], None] | None = None,
         strap: StrapInfo | None = None,
     ) -> None:
         self.role = role
@@ -164,6 +165,7 @@ class ParticipantState:
         self.ring = BeatRing()
         self.classifier = StreamingArtifactClassifier(batch=cfg.artifact_batch)
         self.n_beats = 0
+        self.gap_marks: deque[bool] = deque()  # after-gap marks of beats not yet classified
         self.last_artifact: str | None = None
         self.gaps = 0
         self.strap = strap if strap is not None else StrapInfo()
@@ -176,6 +178,7 @@ class ParticipantState:
 
     def add(self, b: Beat) -> None:
         self.ring.append(b.t_s, b.rr_ms, b.after_gap and self.n_beats > 0)
+        self.gap_marks.append(b.after_gap and self.n_beats > 0)
         self.n_beats += 1
         for c in self.classifier.push(b.rr_ms, b.t_s):
             self._classified(c.index, int(c.code), c.t_s, c.rr_ms)
@@ -185,8 +188,9 @@ class ParticipantState:
     def _classified(self, index: int, code: int, t_s: float, rr_ms: float) -> None:
         self.ring.set_flag(index, code)
         self.last_artifact = ArtifactClass(code).name.lower() if code else None
+        after_gap = self.gap_marks.popleft() if self.gap_marks else False
         if self.on_classified is not None:
-            self.on_classified(self.role, t_s, rr_ms, code > 0)
+            self.on_classified(self.role, t_s, rr_ms, code > 0, after_gap)
 
     def flush(self) -> None:
         """End of the recording: classify the last two beats."""

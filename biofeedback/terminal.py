@@ -18,7 +18,9 @@ from rich.table import Table
 from rich.text import Text
 
 from biofeedback.beats import Event, EventKind
+from biofeedback.coregulation import NOT_A_DIAGNOSIS
 from biofeedback.snapshot import Snapshot
+from hrv.episode_words import describe_episode
 from hrv.pacer import PacerTimeline
 from hrv.synchrony import describe as describe_synchrony
 
@@ -171,10 +173,31 @@ def render_snapshot(
                 f"\n          in-phase strength {sy.value:.2f}, chance band up to {sy.band[1]:.2f}",
                 style="dim",
             )
+    coreg_text = _coregulation_text(snap)
     events = Table.grid()
     for e in snap.recent_events[-6:]:
         events.add_row(Text(f"{_clock(e.t_s)}  {describe_event(e)}", style="dim"))
-    return Group(head, table, legend, note_text, sync_text, events)
+    return Group(head, table, legend, note_text, sync_text, coreg_text, events)
+
+
+_STATE_WORDS = {
+    None: "no rise so far",
+    "rising": "rising",
+    "settling": "settling",
+    "settled": "settled again",
+}
+
+
+def _coregulation_text(snap: Snapshot) -> Text:
+    """Each person's heart-rate rise state and the last two finished episodes, in words."""
+    co = snap.coregulation
+    if not co.states:
+        return Text("")
+    states = ", ".join(f"{role} {_STATE_WORDS.get(st, st)}" for role, st in co.states.items())
+    text = Text.assemble(("heart-rate rises: ", "bold"), states, (f"  ({NOT_A_DIAGNOSIS})", "dim"))
+    for e in co.episodes[-2:]:
+        text.append("\n          " + describe_episode(e), style="dim")
+    return text
 
 
 class TerminalView:
