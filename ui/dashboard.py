@@ -178,6 +178,7 @@ class Dashboard(QMainWindow):
         right = QVBoxLayout()
         right.setSpacing(4)
         body.addLayout(right, 1)
+        self._body = body
         people = QHBoxLayout()
         people.setSpacing(6)
         self.traces: dict[str, HeartRateTrace] = {}
@@ -212,6 +213,19 @@ class Dashboard(QMainWindow):
         events_col.addLayout(marker_row)
         bottom.addLayout(events_col, 2 if self.dyad else 1)
         right.addLayout(bottom, 2 if self.dyad else 1)
+
+    def add_side_panel(self, panel: QWidget, width_px: int = 420) -> None:
+        """Show ``panel`` (the session's guided steps) in a column on the right, scrolling when
+        the window is too short for it."""
+        from PySide6.QtWidgets import QScrollArea
+
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(panel)
+        area.setFixedWidth(width_px)
+        self._body.addWidget(area)
+        self.side_panel = panel
 
     def _build_pacer_column(self) -> QWidget:
         box = QFrame()
