@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from biofeedback.assessment import assessment_of
 from biofeedback.beats import MAX_RR_MS, MIN_RR_MS, Beat, Event, EventKind
+from biofeedback.coregulation import coregulation_of
 from biofeedback.dyad_synchrony import clock_text, dyad_trend_notes, synchrony_of
 from biofeedback.errors import UserError
 from biofeedback.sources.replay import iter_session
@@ -393,6 +394,7 @@ def analyze(
         sync = synchrony_of(data, found=found, pace_bpm=pace_bpm)
         result["synchrony"] = json_safe(sync)
         result["synchrony"]["notes"] = dyad_trend_notes(result["participants"])
+    result["coregulation"] = json_safe(coregulation_of(data, found))
     result["assessment"] = json_safe(assessment_of(data, found))
     if data.meta.get("files") is not None:
         result["input"] = json_safe(

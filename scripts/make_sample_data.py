@@ -45,6 +45,7 @@ if str(ROOT) not in sys.path:
 
 from biofeedback.recorder import record_to_file  # noqa: E402
 from biofeedback.simulate import (  # noqa: E402
+    ActivationEpisode,
     CouplingConfig,
     PacedSegment,
     PersonConfig,
@@ -72,7 +73,9 @@ def dyad_config() -> SimulationConfig:
       enough for the live chance band to have five minutes of history);
     * ectopic beats: therapist near 130 s and 515 s, client near 95 s, 330 s and 560 s; one
       missed beat (client, near 200 s);
-    * the client's strap drops out from 60 s to 80 s.
+    * the client's strap drops out from 60 s to 80 s;
+    * at 420 s the client's heart rate rises by 18 beats/min over 20 s and settles with a time
+      constant of 30 s while the therapist's goes on as before (an activation episode).
     """
     return SimulationConfig(
         people=(
@@ -102,6 +105,9 @@ def dyad_config() -> SimulationConfig:
         pacing=(PacedSegment(120.0, 300.0, 6.0),),
         coupling=CouplingConfig(
             strength=0.9, lag_s=3.0, leader="client", windows=((310.0, 600.0),)
+        ),
+        episodes=(
+            ActivationEpisode("client", 420.0, rise_bpm=18.0, rise_s=20.0, settle_tau_s=30.0),
         ),
     )
 

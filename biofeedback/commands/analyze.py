@@ -55,6 +55,19 @@ def _fmt(v: Any, fmt: str) -> str:
         return str(v)
 
 
+def _coregulation_lines(coreg: dict[str, Any] | None) -> list[str]:
+    """Heart-rate rises and their settling, beside "a reflective aid, not a diagnosis"."""
+    from biofeedback.coregulation import NOT_A_DIAGNOSIS
+
+    if coreg is None:
+        return []
+    ref = "the resting baseline" if coreg.get("reference") == "baseline" else "a rolling reference"
+    lines = [f"Heart-rate rises and settling ({NOT_A_DIAGNOSIS}; against {ref}):"]
+    episodes = coreg.get("episodes") or []
+    lines += [f"  {e['summary']}" for e in episodes] or ["  no clear rise above the reference"]
+    return lines
+
+
 def format_table(result: dict[str, Any]) -> str:
     from rich.console import Console
     from rich.table import Table
@@ -87,6 +100,8 @@ def format_table(result: dict[str, Any]) -> str:
             console.print(f"compared with the baseline: {sync['baseline']['difference_summary']}")
         for note in (sync or {}).get("notes") or []:
             console.print(f"both: {note}.", highlight=False)
+        for line in _coregulation_lines(result.get("coregulation")):
+            console.print(line, highlight=False)
         for line in _input_lines(result.get("input")):
             console.print(line, highlight=False)
         if result.get("assessment"):
@@ -100,15 +115,15 @@ EFFECT_SIZE_NOTE = (
     "Effect size: how many standard deviations of the chance pairings (segments from "
     "different times, and time-shifted series; the stricter of the two) the real synchrony "
     "lies beyond chance, in the direction the p-value tests. Positive: more than chance; at "
-    "or below 0: no more than chance. It agrees with p: a significant result has a positive "
-    "effect size."
+    "or below 0: no more than chance. It agrees with p, which is significant only against "
+    "both kinds of pairing: a significant result has a positive effect size."
 )
 
 #: The synchrony numbers of the table: label, contract key, format.
 SYNC_ROWS = [
     ("mean windowed correlation (Fisher z)", "z_mean", "{:.3f}"),
-    ("effect size against chance (SDs, see below)", "effect_size", "{:.2f}"),
-    ("p (segment shuffling)", "p_value", "{:.3f}"),
+    ("effect size (SDs, see below)", "effect_size", "{:.2f}"),
+    ("p against chance (both nulls)", "p_value", "{:.3f}"),
     ("surrogates", "n_surrogates", "{:d}"),
     ("in-phase z", "in_phase_z", "{:.3f}"),
     ("anti-phase z", "anti_phase_z", "{:.3f}"),

@@ -11,6 +11,7 @@ from pathlib import Path
 from biofeedback.errors import UserError
 from biofeedback.recorder import record_to_file
 from biofeedback.simulate import (
+    ActivationEpisode,
     CouplingConfig,
     PacedSegment,
     PersonConfig,
@@ -98,6 +99,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=0.0,
         help="change of resting RMSSD per session in a --series, ms (default 0)",
     )
+    p.add_argument(
+        "--episode-at",
+        type=float,
+        action="append",
+        default=[],
+        metavar="S",
+        help="an activation episode (heart rate rises, then settles) starting S seconds into "
+        "the session; repeat for more",
+    )
+    p.add_argument(
+        "--episode-person",
+        choices=("client", "therapist"),
+        default="client",
+        help="whose heart rate rises (default client; ignored with --solo)",
+    )
+    p.add_argument(
+        "--episode-rise-bpm", type=float, default=18.0, help="rise, beats/min (default 18)"
+    )
+    p.add_argument(
+        "--episode-settle-tau-s",
+        type=float,
+        default=30.0,
+        help="time constant of the return, seconds (default 30)",
+    )
+    p.add_argument(
+        "--episode-other",
+        choices=("steady", "rose"),
+        default="steady",
+        help="the other person's heart rate meanwhile (default steady)",
+    )
     p.set_defaults(func=run)
 
 
@@ -165,6 +196,36 @@ def build_config(args: argparse.Namespace) -> SimulationConfig:
         seed=args.seed,
         pacing=pacing,
         coupling=CouplingConfig(coupling, lag, args.leader) if coupling > 0 else CouplingConfig(),
+        episodes=_episodes(args, duration),
+    )
+
+
+def _episodes(args: argparse.Namespace, duration_s: float) -> tuple[ActivationEpisode, ...]:
+    """The ``--episode-*`` options as episodes; bad values raise :class:`UserError`."""
+    starts = [float(x) for x in getattr(args, "episode_at", None) or []]
+    if not starts:
+        return ()
+    rise = float(args.episode_rise_bpm)
+    tau = float(args.episode_settle_tau_s)
+    if not (math.isfinite(rise) and 1 <= rise <= 60):
+        raise UserError(f"--episode-rise-bpm must be between 1 and 60, not {rise:g}")
+    if not (math.isfinite(tau) and 2 <= tau <= 300):
+        raise UserError(f"--episode-settle-tau-s must be between 2 and 300 seconds, not {tau:g}")
+    for s in starts:
+        if not (math.isfinite(s) and 0 <= s < duration_s):
+            raise UserError(f"--episode-at {s:g} is not inside the {duration_s:g} s session")
+    if args.solo and args.episode_other == "rose":
+        raise UserError("--episode-other rose needs two people; leave out --solo")
+    person = "solo" if args.solo else args.episode_person
+    return tuple(
+        ActivationEpisode(
+            person,
+            s,
+            rise_bpm=rise,
+            settle_tau_s=tau,
+            other="steady" if args.solo else args.episode_other,
+        )
+        for s in sorted(starts)
     )
 
 

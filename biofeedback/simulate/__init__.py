@@ -21,6 +21,7 @@ from biofeedback.simulate.assembly import MODEL_VERSION, PersonBeats, Simulation
 from biofeedback.simulate.physiology import rsa_amplitude_ms, rsa_response
 from biofeedback.simulate.settings import (
     ROLES,
+    ActivationEpisode,
     CouplingConfig,
     PacedSegment,
     PersonConfig,
@@ -30,6 +31,7 @@ from biofeedback.simulate.settings import (
 __all__ = [
     "MODEL_VERSION",
     "ROLES",
+    "ActivationEpisode",
     "CouplingConfig",
     "PacedSegment",
     "PersonBeats",

@@ -18,6 +18,8 @@ from biofeedback.simulate.physiology import (
     RR_UNITS_PER_S,
     arousal_drivers,
     beats_from_signal,
+    episode_bpm,
+    episode_truth,
     insert_artifacts,
     person_signal,
     rsa_response,
@@ -100,7 +102,10 @@ def simulate_session(config: SimulationConfig) -> Simulation:
         ``ground_truth`` holds ``model_version``, ``seed``, ``duration_s``, ``config`` (the
         full configuration), ``pacer`` (segments with ``start_s``, ``end_s``, ``rate_bpm``),
         ``coupling`` (``strength``, ``lag_s``, ``leader``, ``follower``, ``windows``,
-        ``sign_convention``), and per role in ``participants``: ``mean_hr_bpm`` (configured),
+        ``sign_convention``), ``episodes`` (every heart-rate rise: ``person``, ``start_s``,
+        ``peak_s``, ``end_s``, ``rise_bpm``, ``rise_s``, ``settle_tau_s``, ``settle_s``,
+        ``other``; see :func:`~biofeedback.simulate.physiology.episode_truth`), and per role in
+        ``participants``: ``mean_hr_bpm`` (configured),
         ``mean_hr_bpm_actual`` (60000 / mean RR of all beats), ``n_beats``,
         ``n_beats_delivered``, ``segments`` (each with ``start_s``, ``end_s``, ``breathing``
         ``"spontaneous"`` or ``"paced"``, ``breathing_rate_bpm``, ``rsa_amplitude_ms``,
@@ -135,8 +140,13 @@ def simulate_session(config: SimulationConfig) -> Simulation:
     notes: list[Notification] = []
     participants: dict[str, Any] = {}
     events: list[Event] = []
+    slow_hr: dict[str, NDArray[np.float64]] = {}
     for p in config.people:
-        sig = person_signal(rng, p, t, config.pacing, p.arousal_sd_bpm * arousal[p.role])
+        drive_bpm = p.arousal_sd_bpm * arousal[p.role]
+        if config.episodes:
+            drive_bpm = drive_bpm + episode_bpm(t, config.episodes, p.role, roles)
+        sig = person_signal(rng, p, t, config.pacing, drive_bpm)
+        slow_hr[p.role] = sig.slow_hr_bpm
         tb, raw = beats_from_signal(rng, t, sig.rr_ms, dur, BEAT_JITTER_SD_MS * p.hrv_scale)
         tb, raw, label, ectopic_t, missed_t = insert_artifacts(rng, p, tb, raw, dur)
         pn, delivered, bursts, offsets = packetize(rng, config, p, tb, raw)
@@ -201,6 +211,7 @@ def simulate_session(config: SimulationConfig) -> Simulation:
             }
             for s in sorted(config.pacing, key=lambda s: s.start_s)
         ],
+        "episodes": episode_truth(config.episodes, roles, t, slow_hr),
         "coupling": {
             "strength": float(c.strength) if coupled else 0.0,
             "lag_s": float(c.lag_s),

@@ -52,22 +52,31 @@ times and RR therefore agree exactly, and the RR values are exactly what a strap
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from biofeedback import gatt
-from biofeedback.simulate.settings import PacedSegment, PersonConfig, SimulationConfig
+from biofeedback.simulate.settings import (
+    ActivationEpisode,
+    PacedSegment,
+    PersonConfig,
+    SimulationConfig,
+)
+from hrv.episodes import EpisodeParams
 
 __all__ = [
     "BEAT_JITTER_SD_MS",
     "FS_HZ",
+    "SETTLED_WITHIN_BPM",
     "PersonSignal",
     "arousal_drivers",
     "band_noise",
     "beats_from_signal",
+    "episode_bpm",
+    "episode_truth",
     "insert_artifacts",
     "person_signal",
     "ramp_weight",
@@ -103,6 +112,116 @@ def rsa_amplitude_ms(
     f = breathing_rate_bpm / 60.0
     f_res = resonance_bpm / 60.0
     return _A_RES_MS * hrv_scale / math.sqrt(1.0 + ((f - f_res) / _RES_HALF_WIDTH_HZ) ** 2)
+
+
+#: The ground truth's settle time: when an episode's added heart rate has decayed to this.
+SETTLED_WITHIN_BPM = 5.0
+
+
+def _rises(ep: ActivationEpisode, roles: Sequence[str]) -> list[tuple[str, float, float]]:
+    """(person, start_s, rise_bpm) of an episode's rises: its person's, and the other's."""
+    out = [(ep.person, float(ep.start_s), float(ep.rise_bpm))]
+    if ep.other == "rose":
+        other = next(r for r in roles if r != ep.person)
+        amount = ep.other_rise_bpm if ep.other_rise_bpm is not None else ep.rise_bpm
+        out.append((other, float(ep.start_s + ep.other_delay_s), float(amount)))
+    return out
+
+
+def episode_bpm(
+    t: NDArray[np.float64], episodes: Sequence[ActivationEpisode], role: str, roles: Sequence[str]
+) -> NDArray[np.float64]:
+    """Heart rate added by activation episodes to ``role`` on the grid ``t``, beats/min.
+
+    Each rise climbs as a raised cosine over ``rise_s`` to its height ``h`` and then decays as
+    ``h * exp(-(t - peak) / settle_tau_s)`` (a first-order return, the usual description of
+    heart-rate recovery, e.g. Imai et al. 1994, doi:10.1016/0735-1097(94)90305-0).
+    """
+    out = np.zeros_like(t)
+    for ep in episodes:
+        for person, start, height in _rises(ep, roles):
+            if person != role:
+                continue
+            peak = start + ep.rise_s
+            up = (t >= start) & (t < peak)
+            out[up] += height * 0.5 * (1.0 - np.cos(np.pi * (t[up] - start) / ep.rise_s))
+            down = t >= peak
+            out[down] += height * np.exp(-(t[down] - peak) / ep.settle_tau_s)
+    return out
+
+
+def episode_truth(
+    episodes: Sequence[ActivationEpisode],
+    roles: Sequence[str],
+    t: NDArray[np.float64],
+    slow_hr_bpm: Mapping[str, NDArray[np.float64]],
+) -> list[dict[str, object]]:
+    """Ground truth of every rise (the other's too when it rose), in start order.
+
+    ``start_s``, ``rise_bpm``, ``rise_s`` and ``settle_tau_s`` are as configured. ``peak_s``,
+    ``end_s`` and ``settle_s`` apply the episode definition of :mod:`hrv.episodes` (default
+    :class:`~hrv.episodes.EpisodeParams`) to the person's *slow* heart rate (the model's heart
+    rate before breathing, Mayer waves and beat jitter are added: ``slow_hr_bpm`` on the grid
+    ``t``), at 1 s steps with the detector's moving average: the reference is the median and
+    1.4826 MAD of the 300 s before the start (other rises of this person left out); ``peak_s``
+    is the highest point from the start to the end; ``end_s`` the first second after the peak
+    back inside the reference band with the heart rate then staying below the midway level for
+    ``stay_s`` (``None`` when not in the record); ``settle_s = end_s - peak_s``. The truth thus
+    includes the person's own slow fluctuations, as a measured heart rate does.
+    ``decay_settle_s`` is the rise alone's decay to :data:`SETTLED_WITHIN_BPM` (``settle_tau_s *
+    ln(rise_bpm / 5)``). ``other`` is ``"steady"``, ``"rose"`` or ``None`` (one person).
+    """
+    params = EpisodeParams()
+    rises = [(ep, *r) for ep in episodes for r in _rises(ep, roles)]
+    out: list[dict[str, object]] = []
+    sec = np.arange(0.0, math.floor(float(t[-1])) + 1.0)
+    # The detector's smoothing (centred moving average over smooth_s seconds) on the 1 s grid.
+    kernel = np.ones(params.smooth_s) / params.smooth_s
+    slow = {
+        r: np.convolve(np.interp(sec, t, v), kernel, mode="same") for r, v in slow_hr_bpm.items()
+    }
+    for ep, person, start, height in rises:
+        s = slow[person]
+        busy = np.zeros(sec.size, dtype=bool)
+        for ep2, person2, start2, _ in rises:
+            if person2 == person:
+                busy |= (sec >= start2) & (sec <= start2 + ep2.rise_s + 5.0 * ep2.settle_tau_s)
+        look = (sec >= start - params.ref_window_s) & (sec < start) & ~busy
+        ref = s[look] if look.any() else s[sec < start]
+        med = float(np.median(ref))
+        sigma = 1.4826 * float(np.median(np.abs(ref - med)))
+        band = med + max(params.band_bpm, params.band_sd * sigma)
+        onset = med + max(params.onset_bpm, params.onset_sd * sigma)
+        stay_level = 0.5 * (band + onset)
+        k0 = math.ceil(start)
+        top = math.ceil(start + ep.rise_s)
+        end: int | None = None
+        k = top
+        while k < sec.size:
+            if s[k] <= band:
+                stay = s[k : k + params.stay_s + 1]
+                if stay.size > params.stay_s and np.all(stay <= stay_level):
+                    end = k
+                    break
+            k += 1
+        last = end if end is not None else sec.size - 1
+        peak = k0 + int(np.argmax(s[k0 : last + 1]))
+        out.append(
+            {
+                "person": person,
+                "start_s": start,
+                "peak_s": float(peak),
+                "end_s": float(end) if end is not None else None,
+                "rise_bpm": height,
+                "rise_s": float(ep.rise_s),
+                "settle_tau_s": float(ep.settle_tau_s),
+                "settle_s": float(end - peak) if end is not None else None,
+                "decay_settle_s": ep.settle_tau_s * math.log(max(height / SETTLED_WITHIN_BPM, 1.0)),
+                "reference_bpm": med,
+                "other": ep.other if len(roles) == 2 else None,
+            }
+        )
+    return sorted(out, key=lambda d: (float(d["start_s"]), str(d["person"])))  # type: ignore[arg-type]
 
 
 def rsa_response(breathing_rate_bpm: float, p: PersonConfig) -> complex:
@@ -206,6 +325,7 @@ def ramp_weight(
 class PersonSignal:
     rr_ms: NDArray[np.float64]  # R(t) on the grid
     spont_rate_bpm: NDArray[np.float64]
+    slow_hr_bpm: NDArray[np.float64]  # heart rate without breathing, Mayer waves and jitter
 
 
 def person_signal(
@@ -251,7 +371,9 @@ def person_signal(
     vlf = _VLF_SD_MS * p.hrv_scale * band_noise(rng, n, fs, 0.003, 0.04, taper_hz=0.01, pink=True)
     hr = np.maximum(p.mean_hr_bpm + arousal_bpm, 25.0)
     rr = 60000.0 / hr + rsa + mayer + vlf
-    return PersonSignal(rr_ms=rr, spont_rate_bpm=spont_rate)
+    return PersonSignal(
+        rr_ms=rr, spont_rate_bpm=spont_rate, slow_hr_bpm=60000.0 / (60000.0 / hr + vlf)
+    )
 
 
 def beats_from_signal(

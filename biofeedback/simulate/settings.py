@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "OTHER_RESPONSES",
     "ROLES",
+    "ActivationEpisode",
     "CouplingConfig",
     "PacedSegment",
     "PersonConfig",
@@ -28,6 +30,9 @@ __all__ = [
 
 #: Roles the simulator accepts.
 ROLES = ("therapist", "client", "solo")
+
+#: What the other person's heart rate does during an activation episode.
+OTHER_RESPONSES = ("steady", "rose")
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,45 @@ class CouplingConfig:
 
 
 @dataclass(frozen=True)
+class ActivationEpisode:
+    """A rise of one person's heart rate and its settling (a co-regulation moment).
+
+    The added heart rate climbs as a raised cosine from ``start_s`` to ``start_s + rise_s``
+    (the peak) and then decays exponentially with time constant ``settle_tau_s``
+    (:func:`biofeedback.simulate.physiology.episode_bpm`).
+
+    Attributes
+    ----------
+    person : str
+        Whose heart rate rises.
+    start_s : float
+        Start of the rise, session seconds.
+    rise_bpm : float
+        Height of the rise, beats/min (1-60).
+    rise_s : float
+        Time from the start to the peak, seconds (2-120).
+    settle_tau_s : float
+        Time constant of the return, seconds (2-300).
+    other : str
+        ``"steady"``: the other person's heart rate goes on as before; ``"rose"``: it rises
+        too, by ``other_rise_bpm`` (``None``: the same amount), ``other_delay_s`` later, with
+        the same shape. Ignored (must be ``"steady"``) for one person.
+    other_rise_bpm : float or None
+    other_delay_s : float
+        Seconds after ``start_s`` the other person's rise starts (0-120).
+    """
+
+    person: str
+    start_s: float
+    rise_bpm: float = 18.0
+    rise_s: float = 20.0
+    settle_tau_s: float = 30.0
+    other: str = "steady"
+    other_rise_bpm: float | None = None
+    other_delay_s: float = 10.0
+
+
+@dataclass(frozen=True)
 class SimulationConfig:
     """A whole simulated session.
 
@@ -157,6 +201,8 @@ class SimulationConfig:
         Uniform range of the delivery latency.
     late_bursts_per_min : float
         Rate of held-back bursts per strap, per minute.
+    episodes : tuple of ActivationEpisode
+        Heart-rate rises and their settling.
     assessment : bool
         The pacer segments are the steps of a resonance-frequency assessment: ``assessment``
         events mark each step, the rest after it and the end
@@ -172,6 +218,7 @@ class SimulationConfig:
     notify_interval_s: float = 1.0
     latency_s: tuple[float, float] = (0.005, 0.040)
     late_bursts_per_min: float = 0.2
+    episodes: tuple[ActivationEpisode, ...] = ()
     assessment: bool = False
 
     @property
@@ -247,6 +294,24 @@ class SimulationConfig:
             raise ValueError("latency range is reversed")
         _check_range("notification interval", self.notify_interval_s, 0.1, 5)
         _check_range("late bursts per minute", self.late_bursts_per_min, 0, 10)
+        for ep in self.episodes:
+            if ep.person not in roles:
+                raise ValueError(f"episode person {ep.person!r} is not one of {roles}")
+            if not 0 <= ep.start_s < self.duration_s:
+                raise ValueError(f"episode start {ep.start_s} is not inside the session")
+            _check_range("episode rise (beats/min)", ep.rise_bpm, 1, 60)
+            _check_range("episode rise time (s)", ep.rise_s, 2, 120)
+            _check_range("episode settle time constant (s)", ep.settle_tau_s, 2, 300)
+            if ep.other not in OTHER_RESPONSES:
+                raise ValueError(
+                    f"episode other must be one of {OTHER_RESPONSES}, not {ep.other!r}"
+                )
+            if ep.other == "rose":
+                if len(roles) != 2:
+                    raise ValueError("an episode where the other rises too needs two people")
+                _check_range("episode other's delay (s)", ep.other_delay_s, 0, 120)
+                if ep.other_rise_bpm is not None:
+                    _check_range("episode other's rise (beats/min)", ep.other_rise_bpm, 1, 60)
 
 
 def _check_range(name: str, v: float, lo: float, hi: float) -> None:

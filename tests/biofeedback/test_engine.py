@@ -131,7 +131,7 @@ def test_real_trigeminy_marks_feedback_unreliable(shared_data):
     snap = engine.snapshot().participants["solo"]
     assert snap.burden_pct > 30
     assert all(unreliable_after_first_minute)
-    assert "artifacts" in snap.unreliable_reason
+    assert "irregular" in snap.unreliable_reason
 
 
 def test_memory_is_bounded_by_history():

@@ -294,9 +294,9 @@ def test_table_shows_synchrony_numbers_artifact_breakdown_and_reader_notes(tmp_p
     sync = result["synchrony"]
     table = format_table(result)
     for label, key, fmt in (
-        ("effect size against chance", "effect_size", "{:.2f}"),
+        ("effect size (SDs", "effect_size", "{:.2f}"),
         ("mean windowed correlation", "z_mean", "{:.3f}"),
-        ("p (segment shuffling)", "p_value", "{:.3f}"),
+        ("p against chance", "p_value", "{:.3f}"),
     ):
         row = next(ln for ln in table.splitlines() if label in ln)
         assert sync[key] is not None and fmt.format(sync[key]) in row
