@@ -56,7 +56,8 @@ def play(
     Exception
         What ended the session early (a damaged file ...), after the recording was closed.
     """
-    controller = SessionController(source, record_to=record_to)
+    # Without a view nothing reads live values until the end, where only counts are printed.
+    controller = SessionController(source, record_to=record_to, live_values=not quiet)
     for fn in listeners:
         controller.add_listener(fn)
     with controller:  # stopped (and the file closed) however this block is left
