@@ -1,6 +1,7 @@
-"""The PySide6 + pyqtgraph dashboard (not built yet).
+"""The PySide6 + pyqtgraph dashboard.
 
-This package will hold the dashboard; it may import :mod:`hrv` and :mod:`biofeedback`, never
-the other way round. Until it exists, ``biofeedback demo`` and ``replay`` show the terminal
-view (:mod:`biofeedback.terminal`).
+It may import :mod:`hrv` and :mod:`biofeedback`, never the other way round (the commands load
+:mod:`ui.app` only when a window is wanted). :mod:`ui.app` composes a session controller with
+:class:`ui.dashboard.Dashboard`; the widgets each hold one idea (:mod:`ui.trace`,
+:mod:`ui.pacer_widget`, :mod:`ui.person_panel`, :mod:`ui.synchrony_panel`, ...).
 """

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from biofeedback.commands.replay import add_play_options, make_replay_source, play, summarise
+from biofeedback.commands.replay import (
+    add_play_options,
+    dashboard,
+    make_replay_source,
+    play,
+    summarise,
+)
 from biofeedback.errors import UserError
 
 #: The bundled two-person sample session, inside the package (a byte-identical copy of
@@ -31,10 +37,11 @@ def sample_session() -> Iterator[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    title = "demo: therapist and client (sample)"
     with sample_session() as sample:
         source = make_replay_source(str(sample), args)
         controller, interrupted = play(
-            source, title="demo: therapist and client (sample)", quiet=args.quiet
+            source, title=title, quiet=args.quiet, window=dashboard(args, title)
         )
     print(summarise(controller.stats, SAMPLE_NAME, interrupted))
     return 130 if interrupted else 0
@@ -44,8 +51,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "demo",
         help="replay the bundled two-person sample session",
-        description="Replay the bundled 10-minute therapist-client sample session with live "
-        "values. Until the dashboard exists this is the terminal view.",
+        description="Replay the bundled 10-minute therapist-client sample session in the "
+        "dashboard (the terminal view with --no-ui or without a display).",
     )
-    add_play_options(p, default_speed="5")
+    add_play_options(p, default_speed="1")
     p.set_defaults(func=run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from biofeedback.beats import Beat, SourceItem
@@ -28,6 +28,36 @@ def add_play_options(p: argparse.ArgumentParser, default_speed: str) -> None:
     )
     p.add_argument("--no-ui", action="store_true", help="terminal view instead of the dashboard")
     p.add_argument("--quiet", action="store_true", help="no live view, only the final summary")
+    add_dashboard_options(p)
+
+
+def add_dashboard_options(p: argparse.ArgumentParser) -> None:
+    """``--theme``, ``--screenshot`` and ``--screenshot-pacer`` (see :mod:`ui.app`)."""
+    p.add_argument("--theme", choices=("light", "dark"), default="light", help="dashboard colours")
+    p.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="run the dashboard offscreen for --duration seconds of session time and save it",
+    )
+    p.add_argument(
+        "--screenshot-pacer", metavar="PNG", help="also save the full-screen pacer window"
+    )
+
+
+def dashboard(args: argparse.Namespace, title: str) -> Callable[[SessionController], bool] | None:
+    """The dashboard runner the options ask for, or ``None`` for the terminal view.
+
+    The dashboard lives in the ``ui`` package (imported only here, so ``biofeedback`` never
+    loads Qt otherwise); without a display it says so in one line and the terminal view runs.
+    """
+    shot = bool(args.screenshot or args.screenshot_pacer)
+    if args.no_ui or args.quiet:
+        if shot:
+            raise UserError("--screenshot needs the dashboard; leave out --no-ui and --quiet")
+        return None
+    from ui.app import dashboard_runner
+
+    return dashboard_runner(args, title)
 
 
 def make_replay_source(path: str, args: argparse.Namespace) -> ReplaySource:
@@ -47,9 +77,11 @@ def play(
     quiet: bool,
     record_to: str | None = None,
     listeners: Sequence[Listener] = (),
+    window: Callable[[SessionController], bool] | None = None,
 ) -> tuple[SessionController, bool]:
     """Run ``source`` through a session controller to its end (or Ctrl-C / SIGTERM) with the
-    live terminal view unless ``quiet``. Returns the controller and whether a signal ended it.
+    live terminal view unless ``quiet``, or in the dashboard ``window`` (until it is closed).
+    Returns the controller and whether a signal ended it.
 
     Raises
     ------
@@ -61,7 +93,9 @@ def play(
     for fn in listeners:
         controller.add_listener(fn)
     with controller:  # stopped (and the file closed) however this block is left
-        if quiet:
+        if window is not None:
+            interrupted = window(controller)
+        elif quiet:
             interrupted = run_until_done(controller)
         else:
             from biofeedback.terminal import TerminalView
@@ -98,9 +132,11 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(item, Beat):
             replayed.append(item)
 
+    title = f"replay of {Path(args.file).name}"
     controller, interrupted = play(
         source,
-        title=f"replay of {Path(args.file).name}",
+        title=title,
+        window=dashboard(args, title),
         quiet=args.quiet,
         record_to=args.record,
         listeners=[keep_beats],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,7 +114,7 @@ def table(entries) -> str:
             per("rmssd_ms", "{:.1f}"), per("resting_rmssd_ms", "{:.1f}"),
             " / ".join(sorted(sources)) or "–",
         )  # fmt: skip
-    console = Console(record=True, width=160)
+    console = Console(record=True, width=max(120, shutil.get_terminal_size((200, 24)).columns))
     with console.capture() as cap:
         console.print(t)
         if not entries:
@@ -123,7 +124,7 @@ def table(entries) -> str:
                 "Two people: values in the order of the people column. Resting RMSSD comes from "
                 "the resting baseline when the session has one, else from its first 3 minutes."
             )
-    return cap.get()
+    return "".join(line.rstrip() + "\n" for line in cap.get().splitlines())
 
 
 def _confirm(name: str, facts: dict[str, Any]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def table(res: dict[str, Any]) -> str:
             _f(r["suggested_bpm"], "{:g}/min"), sync, _f(r["n_episodes"], "{:d}"),
             _f(r["median_settle_s"], "{:.0f}"),
         )  # fmt: skip
-    console = Console(record=True, width=160)
+    console = Console(record=True, width=max(120, shutil.get_terminal_size((200, 24)).columns))
     with console.capture() as cap:
         if not res["sessions"]:
             console.print(f"No sessions labelled {res['label']!r}.")
@@ -75,7 +76,7 @@ def table(res: dict[str, Any]) -> str:
                 f"{s['sessions_tested']} two-person sessions"
             )
         console.print("A reflective aid, not a diagnosis: more or less is not better or worse.")
-    return cap.get()
+    return "".join(line.rstrip() + "\n" for line in cap.get().splitlines())
 
 
 def run(args: argparse.Namespace) -> int:

@@ -104,7 +104,7 @@ def sync_section(r: ReportData) -> str:
     rows = [
         ["mean synchrony (|z|, all lags)", num(r.result, "synchrony.z_mean", "{:.3f}")],
         ["effect size against chance (SDs)", num(r.result, "synchrony.effect_size", "{:.2f}")],
-        ["p-value (chance comparison)", num(r.result, "synchrony.p_value", "{:.3g}")],
+        ["p-value (chance comparison)", num(r.result, "synchrony.p_value", "{:.2g}")],
         ["shuffled pairings", num(r.result, "synchrony.n_surrogates", "{:d}")],
         [
             "lag at the strongest link (positive: client first)",
@@ -130,7 +130,7 @@ def sync_section(r: ReportData) -> str:
                 [
                     f"<span class='nowrap'>{clock(x['start_s'])}–{clock(x['end_s'])}</span>",
                     escape(pacer),
-                    num(r.result, f"synchrony.stretches.{i}.p_value", "{:.3g}"),
+                    num(r.result, f"synchrony.stretches.{i}.p_value", "{:.2g}"),
                     escape(str(x.get("summary") or "")),
                 ]
             )
@@ -162,8 +162,8 @@ def _baseline_sync(r: ReportData, s: dict) -> str:
         return ""
     k = "synchrony.baseline"
     rows = [
-        ["p-value (chance comparison)", num(r.result, f"{k}.p_value", "{:.3g}"),
-         num(r.result, f"{k}.rest_p_value", "{:.3g}")],
+        ["p-value (chance comparison)", num(r.result, f"{k}.p_value", "{:.2g}"),
+         num(r.result, f"{k}.rest_p_value", "{:.2g}")],
         ["effect size against chance (SDs)", num(r.result, f"{k}.effect_size", "{:.2f}"),
          num(r.result, f"{k}.rest_effect_size", "{:.2f}")],
         ["mean synchrony (|z|, all lags)", num(r.result, f"{k}.z_mean", "{:.3f}"),
@@ -186,9 +186,11 @@ def coregulation_section(r: ReportData) -> str:
             "program.</p></section>"
         )
     eps = _episodes(r)
-    ref = {"baseline": "the resting baseline", "rolling": "a rolling reference (no baseline)"}.get(
-        str(co.get("reference")), str(co.get("reference"))
-    )
+    ref_words = {
+        "baseline": "the resting baseline",
+        "rolling": "a rolling reference, as the session has no baseline",
+    }
+    ref = ref_words.get(str(co.get("reference")), str(co.get("reference")))
     if not eps:
         return (
             head + "<p>No clear heart-rate rise above each person's reference "

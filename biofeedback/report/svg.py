@@ -384,9 +384,9 @@ def _legend(
     if marks:
         items.append(
             (
-                60,
+                140,
                 '<line x1="0" x2="0" y1="-10" y2="2" stroke="#222" stroke-dasharray="4,2"/>'
-                '<text x="4" y="0">marker</text>',
+                '<text x="4" y="0">marker (M) or rise (E)</text>',
             )
         )
     out, x, row = [], x0, 0

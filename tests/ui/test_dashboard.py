@@ -1,0 +1,173 @@
+"""The dashboard on a real session controller: build, replayed traces, gaps, pacer, soak."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+pytest.importorskip("pyqtgraph")
+
+from biofeedback.beats import EventKind
+from biofeedback.session import SessionController
+from biofeedback.sources.replay import ReplaySource, session_beats
+from biofeedback.store import SessionReader
+from hrv.pacer import PacerSettings
+from ui.dashboard import Dashboard
+
+from ..conftest import ROOT
+
+DYAD = ROOT / "sample_data" / "dyad_session.session"
+SOLO = ROOT / "sample_data" / "solo_paced.session"
+
+
+#: How much of each sample the shared replays play (s): past the dyad's drop-out (60-80 s)
+#: and into its paced stretch (from 120 s), with more than 5 minutes of beats in view.
+PLAYED_S = 330.0
+
+
+@pytest.fixture(scope="module")
+def played():
+    """The dyad and solo samples replayed at max speed to PLAYED_S, once for these tests."""
+    ctls = {
+        name: SessionController(ReplaySource(path, speed=None, duration_s=PLAYED_S)).start()
+        for name, path in (("dyad", DYAD), ("solo", SOLO))
+    }
+    for ctl in ctls.values():
+        assert ctl.wait(120.0), "replay did not finish"
+    yield ctls
+    for ctl in ctls.values():
+        ctl.stop()
+
+
+def _window(qtbot, ctl: SessionController) -> Dashboard:
+    w = Dashboard(ctl, list(ctl.source.roles))
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.show()
+    return w
+
+
+def test_window_builds_solo_and_dyad(qtbot, played) -> None:
+    dyad = _window(qtbot, played["dyad"])
+    assert set(dyad.traces) == {"therapist", "client"} and dyad.synchrony is not None
+    solo = _window(qtbot, played["solo"])
+    assert list(solo.traces) == ["solo"] and solo.synchrony is None
+    for w in (dyad, solo):
+        w.refresh()
+        assert w.frames == 1
+        assert w.events.lines(), "the recorded events are listed"
+    # The solo sample paces at 6/min from 0 s: the pacer drawn comes from its recorded event.
+    assert solo.timeline.settings_at(10.0) == PacerSettings(6.0)
+    assert solo.pacer.state(10.0)[1] == "in"
+
+
+def test_replayed_traces_hold_the_beats_and_leave_gaps_open(qtbot, played) -> None:
+    w = _window(qtbot, played["dyad"])
+    w.window_choice.setCurrentIndex(3)  # last 5 min
+    w.refresh()
+    now = w.clock()
+    assert now == pytest.approx(PLAYED_S, abs=2.0)
+    beats = session_beats(DYAD)
+    for role, trace in w.traces.items():
+        x, y = trace.points
+        shown = x[np.isfinite(y)]
+        # Exactly the recorded beats from the left edge to the newest one replayed, in order.
+        last = played["dyad"].snapshot().participants[role].last_t_s
+        recorded = np.array([b.t_s for b in beats[role]])
+        assert shown[0] <= now - 299.0 and shown[-1] == last
+        expected = recorded[(recorded >= shown[0]) & (recorded <= last)]
+        np.testing.assert_allclose(shown, expected, atol=1e-9)
+        assert shown.size > 250  # 5 min at 55-80 beats/min
+    # The client's drop-out (60-80 s) is in view: one break there, none for the therapist.
+    x, y = w.traces["client"].points
+    ok = np.isfinite(y)
+    joined = ok[1:] & ok[:-1]
+    assert (np.diff(x)[joined] < 3.0).all(), "no drawn segment joins beats 3 s apart"
+    brk = np.flatnonzero(np.isnan(y))
+    assert brk.size == 1 and 58.0 < x[brk[0] - 1] < 60.0 and 80.0 < x[brk[0] + 1] < 82.0
+    assert not np.isnan(w.traces["therapist"].points[1]).any()
+    # In-breath shading over the paced stretch (6/min from 120 s) in view.
+    assert w.traces["client"].shading.n_spans >= 10
+
+
+def test_pacer_changes_are_recorded_with_their_settings_and_stay_continuous(
+    qtbot, tmp_path
+) -> None:
+    out = tmp_path / "paced.session"
+    # The dyad sample has no pacer before 120 s: start one at about 10 s, change it twice.
+    ctl = SessionController(ReplaySource(DYAD, speed=10.0), record_to=out).start()
+    w = Dashboard(ctl, list(ctl.source.roles))
+    qtbot.addWidget(w)
+    w.start_timers()
+    w.rate_spin.setValue(6.0)
+    w.share_spin.setValue(40.0)
+    w.hold_in_spin.setValue(1.0)
+    w.toggle_pacer()
+    qtbot.waitUntil(lambda: len(w.timeline.changes) == 1, timeout=5000)
+    started = w.timeline.changes[0][0]
+    # Change mid-breath: wait until the pacer is part-way through an inhale.
+    qtbot.waitUntil(lambda: w.clock() > started + 12.0, timeout=8000)
+    w.step_rate(+1)  # 6.0 -> 6.1 breaths/min, recorded at once
+    w.share_spin.setValue(50.0)
+    qtbot.waitUntil(lambda: len(w.timeline.changes) == 3, timeout=5000)
+    w.close()
+    ctl.stop()
+    tl = w.timeline
+    assert [s.rate_bpm for _, s in tl.changes] == [6.0, 6.1, 6.1]
+    first, second = tl.changes[1][0], tl.changes[2][0]
+    t = np.arange(started, second + 30.0, 1e-3)
+    v = tl.volume(t)
+    settings = [s for _, s in tl.changes]
+    shortest = min(min(s.inhale_s, s.exhale_s) for s in settings)
+    assert np.abs(np.diff(v)).max() <= math.pi / (2 * shortest) * 1e-3 * 1.001
+    for t_c in (first, second):
+        assert tl.stage(t_c - 1e-6) in (tl.stage(t_c + 1e-6), "hold_in", "hold_out")
+    with SessionReader(out) as r:
+        recorded = [e for e in r.events() if e.kind == EventKind.PACER]
+    assert [PacerSettings.from_dict(e.data) for e in recorded] == settings
+    assert recorded[0].data == {
+        "rate_bpm": 6.0,
+        "inhale_share": 0.4,
+        "hold_after_inhale_s": 1.0,
+        "hold_after_exhale_s": 0.0,
+    }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs /proc (Linux)")
+def test_soak_3000_frames_memory_stays_flat(qtbot) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    ctl = SessionController(ReplaySource(DYAD, speed=15.0)).start()
+    w = Dashboard(ctl, list(ctl.source.roles))
+    qtbot.addWidget(w)
+    w.resize(1366, 768)
+    w.show()
+    app = QApplication.instance()
+    marks, clock, versions = {}, {}, set()
+    for frame in range(3000):
+        w.refresh()
+        w.pacer.tick()
+        app.processEvents()
+        versions.add(w.controller.snapshot().version)
+        if frame in (0, 1000, 2999):
+            marks[frame], clock[frame] = _rss_mb(), w.clock()
+        time.sleep(0.001)  # let the worker thread take the GIL now and then
+    ctl.stop()
+    w.close()
+    assert w.frames == 3000
+    # Live data all along: the session moved on by minutes while the frames were drawn.
+    assert clock[2999] - clock[0] > 200.0 and len(versions) > 150, (clock, len(versions))
+    # Data grows by a few kB per session second; a leak per frame would show as megabytes.
+    assert marks[2999] - marks[1000] < 12.0, marks

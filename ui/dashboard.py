@@ -1,0 +1,495 @@
+"""The dashboard window: pacer, each person's trace and numbers, synchrony, events.
+
+:class:`Dashboard` draws what it is given and asks a session controller (duck-typed: the
+methods of :class:`biofeedback.session.SessionController`) for everything else:
+
+* ``refresh()`` runs on a data timer (20-30 Hz): one ``snapshot()``, the events since the
+  last frame (``events_since(cursor)``) and ``session_time()``; nothing here waits on the
+  source, every call returns at once. Plots are reset only when the snapshot's version moved.
+* the pacer repaints on its own timer at the screen's refresh rate, reading the session
+  clock directly, so it stays smooth between snapshots;
+* user actions (pacer start/stop/change, markers) go to the controller, which records them
+  as events; the pacer drawn is rebuilt from those recorded events, so what the screen shows
+  is what the recording holds.
+
+Keyboard: Up/Down pacer rate ±0.1 breaths/min, Space start/stop the pacer, F11 the
+full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a marker, Ctrl++/Ctrl+- font size,
+Ctrl+T light/dark.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hrv.pacer import (
+    HOLD_RANGE_S,
+    INHALE_SHARE_RANGE,
+    RATE_RANGE_BPM,
+    PacerSettings,
+    PacerTimeline,
+)
+from ui.breath_tone import BreathTone
+from ui.events_list import EventsList
+from ui.pacer_widget import PacerWidget
+from ui.pacer_window import PacerWindow
+from ui.person_panel import PersonPanel
+from ui.synchrony_panel import SynchronyPanel
+from ui.theme import THEMES, stylesheet
+from ui.trace import WINDOW_CHOICES_S, HeartRateTrace
+
+__all__ = ["DATA_HZ", "FONT_RANGE_PT", "Dashboard"]
+
+log = logging.getLogger(__name__)
+
+#: Snapshot pulls per second.
+DATA_HZ = 25
+#: Font sizes Ctrl+/Ctrl- move between, points.
+FONT_RANGE_PT = (7.0, 22.0)
+
+
+def _beats_key(p: Any) -> tuple:
+    """What decides whether a person's trace must be redrawn: a new beat, a beat whose artifact
+    class was settled, or the window sliding past its oldest beat (not the other person's
+    beats, which also move the snapshot's version)."""
+    b = p.beats
+    if not b.t_s.size:
+        return (0,)
+    flags = b.artifact
+    return (p.n_beats, b.t_s.size, float(b.t_s[0]), int((flags > 0).sum()), int((flags < 0).sum()))
+
+
+def _clock_text(t_s: float) -> str:
+    t = max(0, int(t_s))
+    return f"{t // 3600:d}:{t % 3600 // 60:02d}:{t % 60:02d}"
+
+
+class Dashboard(QMainWindow):
+    """The main window (see the module docstring).
+
+    Parameters
+    ----------
+    controller : object
+        ``snapshot()``, ``events_since(cursor)``, ``session_time()``,
+        ``set_pacer(settings or None)``, ``add_marker(text)``.
+    roles : sequence of str
+        The people, in the order the source lists them (``therapist`` and ``client``, or one).
+    title : str
+    theme : str
+        ``light`` or ``dark``.
+    font_pt : float
+    """
+
+    def __init__(
+        self,
+        controller: Any,
+        roles: Sequence[str],
+        *,
+        title: str = "co-regulation monitor",
+        theme: str = "light",
+        font_pt: float = 10.0,
+    ) -> None:
+        super().__init__()
+        self.controller = controller
+        self.roles = list(roles)
+        self.dyad = {"therapist", "client"} <= set(self.roles)
+        self.theme = THEMES[theme]
+        self.font_pt = font_pt
+        self.cursor = 0
+        self.timeline = PacerTimeline()
+        self.frames = 0
+        self._snap_version = -1
+        self._last_snap: Any = None
+        self.pacer_window: PacerWindow | None = None
+        self.tone = BreathTone(self.clock, lambda: self.timeline)
+        self.setWindowTitle(title)
+        self._build(title)
+        self._shortcuts()
+        self.apply_theme()
+        self.data_timer = QTimer(self)
+        self.data_timer.setInterval(int(1000 / DATA_HZ))
+        self.data_timer.timeout.connect(self.refresh)
+        self.pacer_timer = QTimer(self)
+        self.pacer_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.pacer_timer.timeout.connect(self._tick_pacer)
+
+    # -- building --------------------------------------------------------------------------
+
+    def _build(self, title: str) -> None:
+        central = QWidget()
+        self.setCentralWidget(central)
+        root = QVBoxLayout(central)
+        root.setContentsMargins(6, 4, 6, 4)
+        root.setSpacing(4)
+        head = QHBoxLayout()
+        self.title_label = QLabel(title)
+        self.title_label.setObjectName("title")
+        self.clock_label = QLabel("session time 0:00:00")
+        self.message = QLabel("")
+        self.message.setObjectName("message")
+        self.message.setWordWrap(True)
+        self.window_choice = QComboBox()
+        for s in WINDOW_CHOICES_S:
+            self.window_choice.addItem(f"last {s // 60} min", s)
+        self.window_choice.setCurrentIndex(1)
+        self.window_choice.currentIndexChanged.connect(self._window_changed)
+        self.theme_button = QPushButton("dark")
+        self.theme_button.clicked.connect(self.toggle_theme)
+        smaller, larger = QPushButton("A−"), QPushButton("A+")
+        smaller.clicked.connect(lambda: self.change_font(-1))
+        larger.clicked.connect(lambda: self.change_font(+1))
+        head.addWidget(self.title_label)
+        head.addWidget(self.clock_label)
+        head.addWidget(self.message, 1)
+        for w in (self.window_choice, self.theme_button, smaller, larger):
+            head.addWidget(w)
+        root.addLayout(head)
+
+        body = QHBoxLayout()
+        body.setSpacing(6)
+        root.addLayout(body, 1)
+        body.addWidget(self._build_pacer_column())
+        right = QVBoxLayout()
+        right.setSpacing(4)
+        body.addLayout(right, 1)
+        people = QHBoxLayout()
+        people.setSpacing(6)
+        self.traces: dict[str, HeartRateTrace] = {}
+        self.panels: dict[str, PersonPanel] = {}
+        for role in self.roles:
+            col = QVBoxLayout()
+            col.setSpacing(2)
+            trace = HeartRateTrace(role, self.theme, self.font_pt)
+            panel = PersonPanel(role, self.theme, self.font_pt)
+            col.addWidget(panel)
+            col.addWidget(trace, 1)
+            people.addLayout(col, 1)
+            self.traces[role], self.panels[role] = trace, panel
+        right.addLayout(people, 3 if self.dyad else 5)
+        bottom = QHBoxLayout()
+        bottom.setSpacing(6)
+        self.synchrony: SynchronyPanel | None = None
+        if self.dyad:
+            self.synchrony = SynchronyPanel(self.theme, self.font_pt)
+            bottom.addWidget(self.synchrony, 3)
+        events_col = QVBoxLayout()
+        self.events = EventsList()
+        events_col.addWidget(self.events, 1)
+        marker_row = QHBoxLayout()
+        self.marker_text = QLineEdit()
+        self.marker_text.setPlaceholderText("marker text")
+        self.marker_text.returnPressed.connect(self.add_marker)
+        add = QPushButton("add marker")
+        add.clicked.connect(self.add_marker)
+        marker_row.addWidget(self.marker_text, 1)
+        marker_row.addWidget(add)
+        events_col.addLayout(marker_row)
+        bottom.addLayout(events_col, 2 if self.dyad else 1)
+        right.addLayout(bottom, 2 if self.dyad else 1)
+
+    def _build_pacer_column(self) -> QWidget:
+        box = QFrame()
+        box.setObjectName("panel")
+        box.setFixedWidth(250 if self.dyad else 330)
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(6, 6, 6, 6)
+        title = QLabel("Breathing pacer")
+        title.setObjectName("title")
+        lay.addWidget(title)
+        self.pacer = PacerWidget(self.theme, self.clock)
+        lay.addWidget(self.pacer, 1)
+        grid = QGridLayout()
+        grid.setVerticalSpacing(2)
+
+        def spin(lo: float, hi: float, step: float, value: float, suffix: str, decimals: int):
+            s = QDoubleSpinBox()
+            s.setRange(lo, hi)
+            s.setSingleStep(step)
+            s.setDecimals(decimals)
+            s.setValue(value)
+            s.setSuffix(suffix)
+            s.setKeyboardTracking(False)
+            s.valueChanged.connect(self._settings_edited)
+            return s
+
+        self.rate_spin = spin(*RATE_RANGE_BPM, 0.1, 6.0, " /min", 1)
+        lo, hi = INHALE_SHARE_RANGE
+        self.share_spin = spin(lo * 100, hi * 100, 5.0, 40.0, " %", 0)
+        self.hold_in_spin = spin(*HOLD_RANGE_S, 0.5, 0.0, " s", 1)
+        self.hold_out_spin = spin(*HOLD_RANGE_S, 0.5, 0.0, " s", 1)
+        for row, (text, w) in enumerate(
+            (
+                ("rate", self.rate_spin),
+                ("breathing in", self.share_spin),
+                ("hold, full", self.hold_in_spin),
+                ("hold, empty", self.hold_out_spin),
+            )
+        ):
+            label = QLabel(text)
+            label.setProperty("muted", True)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(w, row, 1)
+        lay.addLayout(grid)
+        buttons = QGridLayout()
+        self.start_button = QPushButton("start pacer")
+        self.start_button.clicked.connect(self.toggle_pacer)
+        self.shape_button = QPushButton("bar")
+        self.shape_button.clicked.connect(self.toggle_shape)
+        full = QPushButton("full screen")
+        full.clicked.connect(self.open_pacer_window)
+        self.sound_button = QPushButton("sound on")
+        self.sound_button.clicked.connect(self.toggle_sound)
+        buttons.addWidget(self.start_button, 0, 0)
+        buttons.addWidget(self.shape_button, 0, 1)
+        buttons.addWidget(full, 1, 0)
+        buttons.addWidget(self.sound_button, 1, 1)
+        lay.addLayout(buttons)
+        return box
+
+    def _shortcuts(self) -> None:
+        for keys, fn in (
+            ("Up", lambda: self.step_rate(+1)),
+            ("Down", lambda: self.step_rate(-1)),
+            ("Space", self.toggle_pacer),
+            ("F11", self.open_pacer_window),
+            ("Ctrl+M", self.marker_text.setFocus),
+            ("Ctrl++", lambda: self.change_font(+1)),
+            ("Ctrl+=", lambda: self.change_font(+1)),
+            ("Ctrl+-", lambda: self.change_font(-1)),
+            ("Ctrl+T", self.toggle_theme),
+            ("Ctrl+S", self.toggle_sound),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=fn)
+
+    # -- look and feel ---------------------------------------------------------------------
+
+    def apply_theme(self) -> None:
+        th, pt = self.theme, self.font_pt
+        self.setStyleSheet(stylesheet(th, pt))
+        for w in (*self.traces.values(), *self.panels.values(), self.pacer):
+            w.apply_theme(th, pt)
+        if self.synchrony is not None:
+            self.synchrony.apply_theme(th, pt)
+        if self.pacer_window is not None:
+            self.pacer_window.apply_theme(th, pt)
+        self.theme_button.setText("light" if th.name == "dark" else "dark")
+        self._snap_version = -1
+
+    def toggle_theme(self) -> None:
+        self.theme = THEMES["light" if self.theme.name == "dark" else "dark"]
+        self.apply_theme()
+
+    def change_font(self, step: float) -> None:
+        lo, hi = FONT_RANGE_PT
+        self.font_pt = min(max(self.font_pt + step, lo), hi)
+        self.apply_theme()
+
+    def _window_changed(self) -> None:
+        for trace in self.traces.values():
+            trace.set_window_s(self.window_choice.currentData())
+
+    # -- the pacer ---------------------------------------------------------------------------
+
+    def clock(self) -> float:
+        """Session time now (smooth between snapshots when the controller has a clock)."""
+        now = getattr(self.controller, "session_time", None)
+        if now is not None:
+            return float(now())
+        return float(self._last_snap.t_s) if self._last_snap is not None else 0.0
+
+    def settings_from_controls(self) -> PacerSettings:
+        return PacerSettings(
+            round(self.rate_spin.value(), 1),
+            self.share_spin.value() / 100.0,
+            self.hold_in_spin.value(),
+            self.hold_out_spin.value(),
+        )
+
+    def pacer_running(self) -> bool:
+        return self.timeline.settings_at(self.clock()) is not None
+
+    def _send_pacer(self, settings: PacerSettings | None) -> None:
+        """Record a pacer change with all its settings (the controller's ``set_pacer``)."""
+        try:
+            self.controller.set_pacer(settings)
+        except (ValueError, RuntimeError) as exc:
+            self.show_message(f"pacer not changed: {exc}")
+
+    def toggle_pacer(self) -> None:
+        if self.pacer_running():
+            self._send_pacer(None)
+            return
+        try:
+            settings = self.settings_from_controls()
+        except ValueError as exc:
+            self.show_message(str(exc))
+            return
+        self._send_pacer(settings)
+
+    def _settings_edited(self) -> None:
+        if not self.pacer_running():
+            return
+        try:
+            settings = self.settings_from_controls()
+        except ValueError as exc:
+            self.show_message(str(exc))
+            return
+        if settings != self.timeline.settings_at(self.clock()):
+            self._send_pacer(settings)
+
+    def _show_settings(self, settings: PacerSettings | None) -> None:
+        """Make the controls show the settings in force (without sending them back)."""
+        if settings is None:
+            return
+        for spin, value in (
+            (self.rate_spin, settings.rate_bpm),
+            (self.share_spin, settings.inhale_share * 100.0),
+            (self.hold_in_spin, settings.hold_after_inhale_s),
+            (self.hold_out_spin, settings.hold_after_exhale_s),
+        ):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
+
+    def step_rate(self, direction: int) -> None:
+        self.rate_spin.setValue(round(self.rate_spin.value() + 0.1 * direction, 1))
+
+    def toggle_shape(self) -> None:
+        shape = "bar" if self.pacer.shape == "circle" else "circle"
+        self.pacer.set_shape(shape)
+        if self.pacer_window is not None:
+            self.pacer_window.pacer.set_shape(shape)
+        self.shape_button.setText("circle" if shape == "bar" else "bar")
+
+    def toggle_sound(self) -> None:
+        """Switch the pacer's audio cue on or off (a message says why it cannot play)."""
+        if self.tone.playing:
+            self.tone.stop()
+        else:
+            problem = self.tone.start()
+            if problem:
+                self.show_message(problem)
+        self.sound_button.setText("sound off" if self.tone.playing else "sound on")
+
+    def open_pacer_window(self) -> PacerWindow:
+        """Show the full-screen pacer for the client (or the one person)."""
+        if self.pacer_window is None:
+            role = "client" if "client" in self.roles else self.roles[0]
+            self.pacer_window = PacerWindow(role, self.theme, self.font_pt, self.clock)
+            self.pacer_window.pacer.set_timeline(self.timeline)
+            self.pacer_window.pacer.set_shape(self.pacer.shape)
+            self._snap_version = -1
+        self.pacer_window.showFullScreen()
+        return self.pacer_window
+
+    def _tick_pacer(self) -> None:
+        self.pacer.tick()
+        if self.pacer_window is not None and self.pacer_window.isVisible():
+            self.pacer_window.pacer.tick()
+
+    # -- data --------------------------------------------------------------------------------
+
+    def start_timers(self) -> None:
+        """Start pulling snapshots and painting the pacer (at the screen's refresh rate)."""
+        screen = self.screen()
+        hz = screen.refreshRate() if screen is not None else 60.0
+        self.pacer_timer.setInterval(max(int(1000 / max(min(hz, 144.0), 20.0)), 4))
+        self.data_timer.start()
+        self.pacer_timer.start()
+
+    def stop_timers(self) -> None:
+        self.data_timer.stop()
+        self.pacer_timer.stop()
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+
+    def add_marker(self) -> None:
+        text = self.marker_text.text().strip() or "marker"
+        self.controller.add_marker(text)
+        self.marker_text.clear()
+
+    def refresh(self) -> None:
+        """One data frame: pull the snapshot and new events, redraw what moved."""
+        snap = self.controller.snapshot()
+        events, self.cursor = self.controller.events_since(self.cursor)
+        self.show_snapshot(snap, events, self.clock())
+
+    def _take_pacer_events(self, events: Sequence[Any]) -> None:
+        changed = False
+        for e in events:
+            if e.kind != "pacer":
+                continue
+            try:
+                settings = PacerSettings.from_dict(e.data, strict=False)
+                self.timeline = self.timeline.changed(e.t_s, settings)
+                changed = True
+            except ValueError as exc:
+                log.warning("pacer event at %.1f s not shown: %s", e.t_s, exc)
+        if changed:
+            self._show_settings(self.timeline.changes[-1][1])
+            self.pacer.set_timeline(self.timeline)
+            if self.pacer_window is not None:
+                self.pacer_window.pacer.set_timeline(self.timeline)
+
+    def show_snapshot(self, snap: Any, events: Sequence[Any], now_s: float) -> None:
+        """Draw ``snap`` with the new ``events`` at session time ``now_s``."""
+        self.frames += 1
+        self._last_snap = snap
+        if events:
+            self._take_pacer_events(events)
+            self.events.add_events(events)
+        running = self.timeline.settings_at(now_s) is not None
+        self.start_button.setText("stop pacer" if running else "start pacer")
+        self.clock_label.setText(f"session time {_clock_text(now_s)}")
+        version = snap.version
+        moved = version != self._snap_version
+        self._snap_version = version
+        for role, trace in self.traces.items():
+            p = snap.participants.get(role)
+            if p is not None and moved:
+                b = p.beats
+                key = _beats_key(p)
+                trace.update_beats(key, b.t_s, b.hr_bpm, b.artifact, b.after_gap, now_s)
+                self.panels[role].update_person(version, p, now_s, running)
+            trace.scroll(now_s, self.timeline)
+        if self.pacer_window is not None and self.pacer_window.isVisible():
+            p = snap.participants.get(self.pacer_window.role)
+            if p is not None and moved:
+                b = p.beats
+                self.pacer_window.trace.update_beats(
+                    _beats_key(p), b.t_s, b.hr_bpm, b.artifact, b.after_gap, now_s
+                )
+            self.pacer_window.trace.scroll(now_s, self.timeline)
+        if self.synchrony is not None:
+            self.synchrony.update_synchrony(snap.synchrony_history, snap.synchrony, now_s)
+        message = getattr(snap, "message", None)
+        state = getattr(snap, "state", "")
+        if message:
+            self.show_message(message)
+        elif state == "ended":
+            self.show_message("session ended")
+
+    def closeEvent(self, event) -> None:
+        self.stop_timers()
+        self.tone.stop()
+        if self.pacer_window is not None:
+            self.pacer_window.close()
+        super().closeEvent(event)

@@ -1,0 +1,172 @@
+"""The breathing pacer on screen: a circle or a bar that fills on the in-breath.
+
+:class:`PacerWidget` draws the target lung volume of :mod:`hrv.pacer` at the session time its
+clock gives: a circle whose area grows with the volume, or a bar that fills from the bottom,
+with the word of the current stage ("breathe in", "hold", "breathe out") and the settings
+underneath. It paints only itself, on the window's refresh timer, and a frame that would look
+the same as the last one is skipped, so a running pacer costs one small repaint per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from hrv.pacer import PacerSettings, PacerTimeline
+from ui.theme import Theme
+
+__all__ = ["STAGE_WORDS", "PacerWidget", "describe_settings"]
+
+#: Words shown for each stage of :mod:`hrv.pacer`.
+STAGE_WORDS = {"in": "breathe in", "hold_in": "hold", "out": "breathe out", "hold_out": "hold"}
+
+#: Smallest share of the widget the circle keeps when the lungs are "empty".
+_MIN_RADIUS = 0.22
+
+
+def describe_settings(s: PacerSettings | None) -> str:
+    """One line: rate, in:out split and holds (``pacer off`` when off)."""
+    if s is None:
+        return "pacer off"
+    text = f"{s.rate_bpm:.1f} breaths/min · in {s.inhale_s:.1f} s, out {s.exhale_s:.1f} s"
+    holds = []
+    if s.hold_after_inhale_s:
+        holds.append(f"hold {s.hold_after_inhale_s:g} s full")
+    if s.hold_after_exhale_s:
+        holds.append(f"hold {s.hold_after_exhale_s:g} s empty")
+    return text + (" · " + ", ".join(holds) if holds else "")
+
+
+class PacerWidget(QWidget):
+    """Circle or bar pacer (see the module docstring).
+
+    Parameters
+    ----------
+    theme : Theme
+    clock : callable
+        Returns the session time now, seconds.
+    large : bool
+        Bigger words for the full-screen pacer window.
+    """
+
+    def __init__(self, theme: Theme, clock: Callable[[], float], large: bool = False) -> None:
+        super().__init__()
+        self.theme = theme
+        self.clock = clock
+        self.large = large
+        self.off_hint = "" if large else "Space or “start pacer” starts it"
+        self.shape = "circle"
+        self.timeline = PacerTimeline()
+        self.font_pt = 11.0
+        self.frames_painted = 0
+        self._last_key: tuple | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(QSize(150, 150))
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+    def set_timeline(self, timeline: PacerTimeline) -> None:
+        self.timeline = timeline
+        self._last_key = None
+
+    def set_shape(self, shape: str) -> None:
+        """``"circle"`` or ``"bar"``."""
+        if shape not in ("circle", "bar"):
+            raise ValueError(f"pacer shape is circle or bar, not {shape!r}")
+        self.shape = shape
+        self._last_key = None
+        self.update()
+
+    def apply_theme(self, theme: Theme, font_pt: float) -> None:
+        self.theme = theme
+        self.font_pt = font_pt
+        self._last_key = None
+        self.update()
+
+    def state(self, now_s: float | None = None) -> tuple[float, str | None, PacerSettings | None]:
+        """Volume (0..1, ``nan`` off), stage and settings at ``now_s`` (default: the clock)."""
+        t = self.clock() if now_s is None else now_s
+        return (
+            float(self.timeline.volume(t)),
+            self.timeline.stage(t),  # type: ignore[return-value]
+            self.timeline.settings_at(t),
+        )
+
+    def tick(self) -> None:
+        """Repaint if what is drawn changed since the last frame (called at refresh rate)."""
+        v, stage, settings = self.state()
+        key = (None if math.isnan(v) else round(v * 400), stage, settings, self.size().toTuple())
+        if key != self._last_key:
+            self._last_key = key
+            self.update()
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def paintEvent(self, _event) -> None:
+        v, stage, settings = self.state()
+        self.frames_painted += 1
+        th = self.theme
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.fillRect(self.rect(), QColor(th.panel))
+        w, h = self.width(), self.height()
+        scale = 2.4 if self.large else 1.0
+        word_font = QFont(self.font())
+        word_font.setPointSizeF(self.font_pt * 1.5 * scale)
+        word_font.setBold(True)
+        small = QFont(self.font())
+        small.setPointSizeF(self.font_pt * 0.9 * (1.6 if self.large else 1.0))
+        word_h = QFontMetrics(word_font).height() + 4
+        info_h = 2 * QFontMetrics(small).height() + 2
+        # The shape is square (circle) or tall (bar); the words sit right under it and the
+        # whole block is centred vertically.
+        room_h = max(h - word_h - info_h - 12, 20)
+        side = min(w - 16, room_h)
+        shape_h = side if self.shape == "circle" else room_h
+        top = 6 + (room_h - shape_h) / 2
+        area = QRectF(8, top, w - 16, shape_h)
+        fill = QColor(th.pacer_fill)
+        edge = QColor(th.pacer_edge)
+        if settings is None or math.isnan(v):
+            word = "pacer off"
+            v = 0.0
+            fill.setAlpha(60)
+        else:
+            word = STAGE_WORDS.get(stage or "", "")
+        if self.shape == "circle":
+            r_max = max(min(area.width(), area.height()) / 2.0, 4.0)
+            c = area.center()
+            p.setPen(QPen(QColor(th.muted), 1.5, Qt.PenStyle.DashLine))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawEllipse(c, r_max, r_max)
+            # Area grows with the volume: radius from sqrt, from a small seed circle.
+            r = r_max * math.sqrt(_MIN_RADIUS**2 + (1 - _MIN_RADIUS**2) * max(v, 0.0))
+            p.setPen(QPen(edge, 2.5))
+            p.setBrush(fill)
+            p.drawEllipse(QPointF(c), r, r)
+        else:
+            bw = min(area.width() * 0.45, area.height() * 0.6)
+            frame = QRectF(area.center().x() - bw / 2, area.top(), bw, area.height())
+            p.setPen(QPen(QColor(th.muted), 1.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(frame, 6, 6)
+            level = frame.height() * max(v, 0.0)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(fill)
+            p.drawRoundedRect(
+                QRectF(frame.left(), frame.bottom() - level, frame.width(), level), 6, 6
+            )
+        p.setPen(QColor(th.foreground))
+        p.setFont(word_font)
+        p.drawText(QRectF(0, area.bottom() + 4, w, word_h), Qt.AlignmentFlag.AlignCenter, word)
+        p.setFont(small)
+        p.setPen(QColor(th.muted))
+        p.drawText(
+            QRectF(2, area.bottom() + 4 + word_h, w - 4, info_h),
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            describe_settings(settings) if settings is not None else self.off_hint,
+        )
+        p.end()

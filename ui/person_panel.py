@@ -1,0 +1,181 @@
+"""One person's numbers beside the trace: heart rate, RMSSD and its trend, RSA, strap state.
+
+Values the engine marks unreliable keep their number but get a "?" and a line saying why
+(too few beats, window too short, too many artifacts). Words describe what the signals show,
+never what a person has.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+)
+
+from ui.theme import Theme, role_style
+
+__all__ = ["PersonPanel", "rmssd_trend", "strap_words"]
+
+#: How far back the RMSSD trend compares (s) and the change that counts as a trend.
+TREND_LOOKBACK_S = 60.0
+TREND_MIN_CHANGE = 0.10
+SPARK_WINDOW_S = 300.0
+
+
+def _fmt(v: float, fmt: str = ".0f") -> str:
+    return "–" if v is None or not math.isfinite(v) else f"{v:{fmt}}"
+
+
+def rmssd_trend(t_s: np.ndarray, rmssd_ms: np.ndarray, now_s: float) -> str:
+    """``"rising"``, ``"falling"``, ``"steady"`` or ``""``: RMSSD now against a minute ago.
+
+    Compares the mean of the last 15 s of the once-a-second RMSSD with the mean of the 15 s
+    ending :data:`TREND_LOOKBACK_S` earlier; a change of at least 10 % is a trend. Empty when
+    either stretch has no value.
+    """
+    t = np.asarray(t_s, dtype=float)
+    v = np.asarray(rmssd_ms, dtype=float)
+    now = v[(t > now_s - 15.0) & (t <= now_s)]
+    then = v[(t > now_s - TREND_LOOKBACK_S - 15.0) & (t <= now_s - TREND_LOOKBACK_S)]
+    now, then = now[np.isfinite(now)], then[np.isfinite(then)]
+    if not now.size or not then.size or np.mean(then) <= 0:
+        return ""
+    change = np.mean(now) / np.mean(then) - 1.0
+    if change >= TREND_MIN_CHANGE:
+        return "rising"
+    if change <= -TREND_MIN_CHANGE:
+        return "falling"
+    return "steady"
+
+
+_ARROWS = {"rising": "↗ rising", "falling": "↘ falling", "steady": "→ steady", "": ""}
+
+
+def strap_words(strap: Any) -> str:
+    """Strap state with battery and signal when known, e.g. ``connected · battery 80 %``."""
+    parts = [str(getattr(strap, "state", "") or "unknown")]
+    reason = getattr(strap, "reason", "")
+    if reason and parts[0] not in ("connected", "replay", "simulated", "receiving"):
+        parts[0] += f" ({reason})"
+    battery = getattr(strap, "battery_pct", None)
+    if battery is not None:
+        parts.append(f"battery {battery} %")
+    rssi = getattr(strap, "rssi_dbm", None)
+    if rssi is not None:
+        parts.append(f"signal {rssi} dBm")
+    return " · ".join(parts)
+
+
+class PersonPanel(QFrame):
+    """Numbers of one person (see the module docstring)."""
+
+    def __init__(self, role: str, theme: Theme, font_pt: float) -> None:
+        super().__init__()
+        self.setObjectName("panel")
+        self.role = role
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.strap = QLabel("waiting for data")
+        self.strap.setProperty("muted", True)
+        self.strap.setWordWrap(True)
+        self.strap.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.strap.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.values: dict[str, QLabel] = {}
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addWidget(self.strap, 1)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(0)
+        names = [
+            ("hr", "heart rate"),
+            ("rmssd", "RMSSD 60 s"),
+            ("rsa", "RSA at pacer"),
+            ("coherence", "coherence"),
+            ("artifacts", "artifacts"),
+        ]
+        self.captions: dict[str, QLabel] = {}
+        for col, (key, caption) in enumerate(names):
+            cap = QLabel(caption)
+            cap.setProperty("muted", True)
+            val = QLabel("–")
+            val.setObjectName("bignum" if key in ("hr", "rmssd") else "")
+            grid.addWidget(cap, 0, col)
+            grid.addWidget(val, 1, col)
+            self.captions[key] = cap
+            self.values[key] = val
+        self.trend = QLabel("")
+        self.trend.setProperty("muted", True)
+        grid.addWidget(self.trend, 2, 1)
+        self.spark = pg.PlotWidget()
+        self.spark.setFixedHeight(34)
+        self.spark.hideAxis("left")
+        self.spark.hideAxis("bottom")
+        self.spark.setMouseEnabled(x=False, y=False)
+        self.spark.getPlotItem().setMenuEnabled(False)
+        self.spark.getPlotItem().hideButtons()
+        self.spark_curve = pg.PlotDataItem(connect="finite")
+        self.spark.addItem(self.spark_curve)
+        grid.addWidget(self.spark, 2, 2, 1, 3)
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.setSpacing(2)
+        lay.addLayout(head)
+        lay.addLayout(grid)
+        lay.addWidget(self.note)
+        self._version = -1
+        self._spark_rows = -1
+        self.apply_theme(theme, font_pt)
+
+    def apply_theme(self, theme: Theme, font_pt: float) -> None:
+        style = role_style(theme, self.role)
+        line = "——" if style.dash.name == "SolidLine" else "– –"
+        self.title.setText(
+            f'<span style="color:{style.color}">{style.glyph} {line}</span> {style.label}'
+        )
+        self.spark.setBackground(theme.panel)
+        self.spark_curve.setPen(pg.mkPen(style.color, width=1.5, style=style.dash))
+
+    def update_person(self, version: int, p: Any, now_s: float, paced: bool) -> None:
+        """Show participant snapshot ``p`` (only when ``version`` changed)."""
+        if version == self._version:
+            return
+        self._version = version
+        mark = "" if p.reliable else " ?"
+        self.values["hr"].setText(f"{_fmt(p.hr_bpm)} /min")
+        self.values["rmssd"].setText(f"{_fmt(p.rmssd_ms)} ms{mark}")
+        if paced:
+            self.captions["rsa"].setText("RSA at pacer")
+            self.values["rsa"].setText(f"{_fmt(p.rsa_amplitude_ms)} ms{mark}")
+        else:
+            self.captions["rsa"].setText("breathing (est.)")
+            self.values["rsa"].setText(f"{_fmt(p.breathing_rate_bpm, '.1f')} /min{mark}")
+        self.values["coherence"].setText(f"{_fmt(p.coherence_ratio, '.1f')}{mark}")
+        self.values["artifacts"].setText(f"{_fmt(p.burden_pct, '.1f')} %")
+        series = getattr(p, "series", None)
+        if series is not None and len(series.t_s):
+            self.trend.setText(_ARROWS[rmssd_trend(series.t_s, series.rmssd_ms, now_s)])
+            if len(series.t_s) != self._spark_rows:  # a new row once a second
+                self._spark_rows = len(series.t_s)
+                keep = series.t_s >= now_s - SPARK_WINDOW_S
+                self.spark_curve.setData(series.t_s[keep], series.rmssd_ms[keep], connect="finite")
+        strap = getattr(p, "strap", None)
+        self.strap.setText(strap_words(strap) if strap is not None else str(p.connection))
+        notes = []
+        if not p.reliable:
+            notes.append(f"? unreliable: {p.unreliable_reason or 'too little data'}")
+        if p.gaps:
+            notes.append(f"{p.gaps} gap{'s' if p.gaps > 1 else ''} in the recording")
+        self.note.setText(" · ".join(notes))
