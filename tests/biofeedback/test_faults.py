@@ -44,7 +44,11 @@ KILLER = textwrap.dedent(
                 main(["replay", src, "--speed", "40", "--quiet", "--record", out])
             finally:
                 os._exit(0)
-        delay = rng.uniform(0.2, 1.2)
+        # A random moment of the recording: once the file exists, up to 1.5 s into it.
+        deadline = time.monotonic() + 30
+        while not os.path.exists(out) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        delay = rng.uniform(0.0, 1.5)
         time.sleep(delay)
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -72,15 +76,14 @@ def test_twenty_sigkills_at_random_moments_leave_readable_prefixes(tmp_path):
     with_data = 0
     for k in kills:
         path = Path(k["out"])
-        if not path.exists():  # killed before the file was created: nothing was recorded
-            continue
         with SessionReader(path) as r:  # opens, WAL and all, without changing the file
             got = list(r.packets())
             assert r.meta["source"] == "simulator"
         # Everything committed is there, in order, exactly as recorded: a prefix.
         assert got == original[: len(got)], path
         with_data += bool(got)
-    assert with_data >= 12, kills  # most kills land while data is being written
+    # Kills in the first half second (before the first commit) leave the bare session.
+    assert with_data >= 6, kills
 
 
 def _session_with_clock_jumps(path: Path) -> None:
