@@ -31,6 +31,14 @@ and on the unflagged beats of the window:
   searched in 3-30 breaths/min while a pacer runs and 7.2-30 without one (slower heart-rate
   waves would otherwise be taken for breathing; see ``hrv.rsa.SPONTANEOUS_BREATH_BAND_HZ``).
 
+Once a second, for a therapist-client pair or a solo person: the beats classified since the
+last update go to the activation-and-settling episode trackers
+(:class:`hrv.episodes.CoregulationTracker`, flagged beats left out, gaps kept); the snapshot's
+``coregulation`` holds each person's state (``rising``, ``settling``, ``settled``, ``None``)
+and the finished episodes. They run about 6-9 s behind the newest beat (the artifact check and
+the 11 s moving average). A resting baseline becomes the reference once it has ended (offline,
+``analyze`` uses it for the whole session).
+
 Feedback values are never hidden: they are marked unreliable (with the reason) while the
 window holds too few beats, spans too little time, or the artifact burden in it is above
 ``max_burden_pct``.
@@ -70,11 +78,13 @@ from biofeedback.participant import ParticipantState, window_breaks, with_device
 from biofeedback.snapshot import (
     SYNCHRONY_COLUMNS,
     ColumnLog,
+    CoregulationSnapshot,
     ParticipantSnapshot,
     Snapshot,
     StrapInfo,
     SynchronyHistory,
 )
+from hrv.episodes import CoregulationTracker
 from hrv.pacer import PacerSettings, PacerTimeline
 from hrv.synchrony import LiveSnapshot, LiveSynchrony
 
@@ -198,20 +208,64 @@ class Engine:
         self._sync = LiveSynchrony() if synchrony else None
         self._sync_snap: LiveSnapshot | None = None
         self._sync_log = ColumnLog(SYNCHRONY_COLUMNS)
+        # Episodes for a therapist-client pair, or for the one person of a solo session.
+        pair = [r for r in ("therapist", "client") if r in roles]
+        people = pair if len(pair) == 2 else list(roles) if len(roles) == 1 else []
+        self._coreg = CoregulationTracker(people) if people else None
+        self._coreg_view = CoregulationSnapshot()
+        self._coreg_second = -1
+        self._coreg_pending: list[tuple[str, float, float, bool, bool]] = []
+        self._baseline_start: float | None = None
         for r in roles:
             self._person(r)
 
     def _person(self, role: str) -> ParticipantState:
         p = self._people.get(role)
         if p is None:
-            forward = self._to_sync if role in ("therapist", "client") else None
             strap = StrapInfo(state=self._strap_state)
-            p = self._people[role] = ParticipantState(role, self.config, forward, strap)
+            p = self._people[role] = ParticipantState(role, self.config, self._classified, strap)
         return p
 
-    def _to_sync(self, role: str, t_s: float, rr_ms: float, flagged: bool) -> None:
-        if self._sync is not None:
+    def _classified(
+        self, role: str, t_s: float, rr_ms: float, flagged: bool, after_gap: bool
+    ) -> None:
+        """A beat whose artifact class is final: on to live synchrony and the episodes."""
+        if self._sync is not None and role in ("therapist", "client"):
             self._sync.add_beat(role, t_s, rr_ms, flagged)
+        if self._coreg is not None and role in self._coreg.trackers:
+            # Fed to the episode trackers once a second, outside the snapshot lock.
+            self._coreg_pending.append((role, t_s, rr_ms, flagged, after_gap))
+
+    def _drain_coreg(self) -> None:
+        """Feed the waiting classified beats to the episode trackers (feeding thread only)."""
+        if self._coreg is None:
+            return
+        pending, self._coreg_pending = self._coreg_pending, []
+        for role, t_s, rr_ms, flagged, after_gap in pending:
+            self._coreg.add_beat(role, t_s, rr_ms, flagged, after_gap)
+
+    def _publish_coreg(self, *, final: bool = False) -> None:
+        """Feed the classified beats of the last second to the episode trackers (outside the
+        lock) and publish each person's state and the finished episodes when they changed."""
+        co = self._coreg
+        if co is None:
+            return
+        self._drain_coreg()
+        if final:
+            co.finish()
+        view = CoregulationSnapshot(
+            co.reference, MappingProxyType(co.states()), tuple(co.episodes())
+        )
+        old = self._coreg_view
+        if (view.reference, dict(view.states), view.episodes) == (
+            old.reference,
+            dict(old.states),
+            old.episodes,
+        ):
+            return
+        with self._lock:
+            self._coreg_view = view
+            self._version += 1
 
     # -- feeding (one thread) --------------------------------------------------------------
 
@@ -230,7 +284,16 @@ class Engine:
         with self._lock:
             self._t = max(self._t, item.t_s)
             p = self._person(item.role)
-            p.add(item)
+            p.append(item)
+            self._version += 1
+        found = p.classify(item)
+        with self._lock:
+            p.mark(found, item.t_s)
+            self._version += 1
+        p.forward(found)
+        fast = p.compute_fast()
+        with self._lock:
+            p.snap = fast
             self._version += 1
         second = math.floor(item.t_s)
         if second > p.second:
@@ -242,6 +305,9 @@ class Engine:
         if self._sync is not None and second > self._second:
             self._second = second
             self._publish_sync(self._sync.update(item.t_s))
+        if second > self._coreg_second:
+            self._coreg_second = second
+            self._publish_coreg()
 
     def _publish_sync(self, s: LiveSnapshot) -> None:
         band = s.band
@@ -277,15 +343,26 @@ class Engine:
             self._t = max(self._t, e.t_s)
             self._events.append(e)
             self._version += 1
-            if e.kind == EventKind.END:
-                for p in self._people.values():
-                    p.flush()
-            else:
+            if e.kind != EventKind.END:
                 self._apply_event(e)
         if e.kind == EventKind.END:
+            for p in self._people.values():
+                found = p.classify(None)
+                with self._lock:
+                    p.mark(found, None)
+                    self._version += 1
+                p.forward(found)
+                fast = p.compute_fast()
+                with self._lock:
+                    p.snap = fast
+                    self._version += 1
             self._update_slow(self._t)
+            self._publish_coreg(final=True)
 
     def _apply_event(self, e: Event) -> None:
+        if e.kind == EventKind.BASELINE:
+            self._on_baseline(e)
+            return
         if e.kind == EventKind.PACER:
             try:
                 settings = PacerSettings.from_dict(e.data, strict=False)
@@ -334,6 +411,23 @@ class Engine:
             )
         p.strap = st
         p.refresh_meta()
+
+    def _on_baseline(self, e: Event) -> None:
+        """A resting baseline that ends becomes everyone's episode reference from then on
+        (offline, ``analyze`` uses it for the whole session)."""
+        state = e.data.get("state")
+        if state == "start":
+            self._baseline_start = e.t_s
+        elif state == "skipped":
+            self._baseline_start = None
+        elif state == "end" and self._baseline_start is not None and self._coreg is not None:
+            start, self._baseline_start = self._baseline_start, None
+            self._drain_coreg()  # the beats up to now first
+            refs = {r: tr.reference_over(start, e.t_s) for r, tr in self._coreg.trackers.items()}
+            if all(ref is not None for ref in refs.values()):
+                for r, ref in refs.items():
+                    assert ref is not None
+                    self._coreg.set_reference(r, ref)
 
     def finish(self) -> None:
         """End of the source: classify the last beats and update every value once more."""
@@ -400,6 +494,7 @@ class Engine:
                 state=self._state,
                 message=self._message,
                 path=self._path,
+                coregulation=self._coreg_view,
             )
             self._cache = snap
             return snap

@@ -39,10 +39,12 @@ from biofeedback.beats import Event
 from hrv.pacer import PacerSettings, PacerTimeline
 
 if TYPE_CHECKING:
+    from hrv.episodes import Episode
     from hrv.synchrony import LiveSnapshot
 
 __all__ = [
     "ColumnLog",
+    "CoregulationSnapshot",
     "ParticipantSnapshot",
     "RecentBeats",
     "SecondSeries",
@@ -376,6 +378,27 @@ class ParticipantSnapshot:
 
 
 @dataclass(frozen=True)
+class CoregulationSnapshot:
+    """Heart-rate rises and their settling so far (:mod:`hrv.episodes`), a reflective aid.
+
+    Attributes
+    ----------
+    reference : str
+        ``"rolling"``, or ``"baseline"`` once a resting baseline has ended.
+    states : mapping role -> str or None
+        ``"rising"``, ``"settling"``, ``"settled"`` (after an episode), or ``None`` (no rise
+        yet, or too little data for a reference: the first 2 minutes).
+    episodes : tuple of hrv.episodes.Episode
+        Finished episodes (settled, or open when the session ended), oldest first; each with
+        the other person's response in a dyad.
+    """
+
+    reference: str = "rolling"
+    states: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    episodes: tuple[Episode, ...] = ()
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The whole session at one moment (see the module docstring).
 
@@ -414,6 +437,8 @@ class Snapshot:
         What went wrong or what the user should know (a source error, a refused command).
     path : str or None
         The session file being written.
+    coregulation : CoregulationSnapshot
+        Each person's current state and the finished heart-rate rises (one or two people).
     """
 
     t_s: float
@@ -430,6 +455,7 @@ class Snapshot:
     state: str = "idle"
     message: str | None = None
     path: str | None = None
+    coregulation: CoregulationSnapshot = field(default_factory=CoregulationSnapshot)
 
     @property
     def running(self) -> bool:

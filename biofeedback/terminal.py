@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Mapping
+from typing import Any, TextIO
 
 from rich import box
 from rich.console import Console, Group
@@ -18,8 +18,10 @@ from rich.table import Table
 from rich.text import Text
 
 from biofeedback.beats import Event, EventKind
+from biofeedback.coregulation import NOT_A_DIAGNOSIS
 from biofeedback.snapshot import Snapshot
-from hrv.pacer import PacerTimeline
+from hrv.episode_words import describe_episode
+from hrv.pacer import PacerSettings, PacerTimeline
 from hrv.synchrony import describe as describe_synchrony
 
 __all__ = ["TerminalView", "describe_event", "render_snapshot"]
@@ -50,8 +52,7 @@ def describe_event(e: Event) -> str:
             f" ({d.get('reason', 'gap')})"
         )
     if e.kind == EventKind.PACER:
-        rate = float(d.get("rate_bpm") or 0)
-        return f"pacer {'off' if rate <= 0 else f'at {rate:g} breaths/min'}"
+        return _describe_pacer(d)
     if e.kind == EventKind.MARKER:
         return f"marker: {d.get('text', '')}"
     if e.kind == EventKind.MALFORMED:
@@ -76,6 +77,31 @@ _GUIDE_WORDS = {
     "out": "breathe out",
     "hold_out": "hold       ",
 }
+
+
+def _describe_pacer(data: Mapping[str, Any]) -> str:
+    """``pacer at 5.5 breaths/min (in 40 % of the breath, hold 1 s after in, 1.5 s after out)``."""
+    try:
+        settings = PacerSettings.from_dict(data, strict=False)
+    except ValueError:
+        return "pacer change (unreadable settings)"
+    if settings is None:
+        return "pacer off"
+    text = f"pacer at {settings.rate_bpm:g} breaths/min"
+    extra = []
+    if settings.inhale_share != 0.5:
+        extra.append(f"in {100 * settings.inhale_share:.0f} % of the breath")
+    holds = [
+        f"{h:g} s after {where}"
+        for h, where in (
+            (settings.hold_after_inhale_s, "in"),
+            (settings.hold_after_exhale_s, "out"),
+        )
+        if h > 0
+    ]
+    if holds:
+        extra.append("hold " + ", ".join(holds))
+    return text + (f" ({', '.join(extra)})" if extra else "")
 
 
 def breathing_guide(timeline: PacerTimeline, now_s: float, width: int = 30) -> str:
@@ -154,10 +180,31 @@ def render_snapshot(
                 f"\n          in-phase strength {sy.value:.2f}, chance band up to {sy.band[1]:.2f}",
                 style="dim",
             )
+    coreg_text = _coregulation_text(snap)
     events = Table.grid()
     for e in snap.recent_events[-6:]:
         events.add_row(Text(f"{_clock(e.t_s)}  {describe_event(e)}", style="dim"))
-    return Group(head, table, legend, note_text, sync_text, events)
+    return Group(head, table, legend, note_text, sync_text, coreg_text, events)
+
+
+_STATE_WORDS = {
+    None: "no rise so far",
+    "rising": "rising",
+    "settling": "settling",
+    "settled": "settled again",
+}
+
+
+def _coregulation_text(snap: Snapshot) -> Text:
+    """Each person's heart-rate rise state and the last two finished episodes, in words."""
+    co = snap.coregulation
+    if not co.states:
+        return Text("")
+    states = ", ".join(f"{role} {_STATE_WORDS.get(st, st)}" for role, st in co.states.items())
+    text = Text.assemble(("heart-rate rises: ", "bold"), states, (f"  ({NOT_A_DIAGNOSIS})", "dim"))
+    for e in co.episodes[-2:]:
+        text.append("\n          " + describe_episode(e), style="dim")
+    return text
 
 
 class TerminalView:

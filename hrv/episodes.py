@@ -401,6 +401,12 @@ class EpisodeTracker:
             reference_bpm=o.ref.median_bpm,
         )
 
+    def reference_over(self, start_s: float, end_s: float) -> Reference | None:
+        """Reference from this person's own smoothed heart rate between two session times (a
+        resting baseline seen live); ``None`` with under 30 usable seconds in it."""
+        a, b = max(0, math.ceil(start_s)), math.floor(end_s) + 1
+        return _robust_reference(np.asarray(self._smooth[a:b], dtype=np.float64))
+
     # -- for the other person's response ---------------------------------------------------
 
     def response_over(self, start_s: float, end_s: float, episodes: Sequence[Episode]) -> str:
@@ -526,9 +532,13 @@ def baseline_reference(
     rate inside it; ``None`` when under 30 usable seconds."""
     sm = smoothed_hr(t_s, rr_ms, flagged, after_gap, params)
     a, b = max(0, math.ceil(stretch[0])), min(sm.size, math.floor(stretch[1]) + 1)
-    vals = sm[a:b]
-    vals = vals[~np.isnan(vals)]
-    if vals.size < 30:
+    return _robust_reference(sm[a:b])
+
+
+def _robust_reference(values: NDArray[np.float64], min_n: int = 30) -> Reference | None:
+    """Median and 1.4826 MAD of the usable values; ``None`` with fewer than ``min_n``."""
+    vals = values[~np.isnan(values)]
+    if vals.size < min_n:
         return None
     med = float(np.median(vals))
     return Reference(med, _MAD_TO_SD * float(np.median(np.abs(vals - med))))

@@ -6,13 +6,17 @@ the project's detector), not through files, to keep this fast.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
+from biofeedback.analysis import detect_artifacts, load_input
 from biofeedback.cli import main
+from biofeedback.coregulation import coregulation_of
 from biofeedback.simulate import (
     ActivationEpisode,
     PersonConfig,
@@ -20,7 +24,9 @@ from biofeedback.simulate import (
     simulate_session,
 )
 from biofeedback.store import SessionReader
+from biofeedback.terminal import render_snapshot
 from hrv.artifacts import correct_artifacts
+from hrv.episode_words import describe_episode
 from hrv.episodes import PersonBeats, find_coregulation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,3 +185,70 @@ def test_no_episodes_gives_an_empty_list(tmp_path: Path, capsys) -> None:
         "reference": "rolling",
         "episodes": [],
     }
+
+
+@pytest.mark.slow
+def test_live_engine_reports_states_and_the_offline_episode() -> None:
+    from biofeedback.engine import Engine
+    from biofeedback.sources.replay import iter_session
+
+    engine = Engine(("therapist", "client"))
+    states: list[str | None] = []
+    second = -1
+    for item in iter_session(DYAD):
+        engine.feed(item)
+        if int(item.t_s) == second:
+            continue  # the state changes at most once a second: look once a second
+        second = int(item.t_s)
+        st = engine.snapshot().coregulation.states.get("client")
+        if not states or states[-1] != st:
+            states.append(st)
+    engine.finish()
+    snap = engine.snapshot()
+    assert states == [None, "rising", "settling", "settled"]
+    assert snap.coregulation.reference == "rolling"
+    assert snap.coregulation.states["therapist"] is None
+    [live] = snap.coregulation.episodes
+    data = load_input([str(DYAD)])  # the offline recipe of analyze, without synchrony
+    found = {role: detect_artifacts(series) for role, series in data.series.items()}
+    [offline] = coregulation_of(data, found)["episodes"]
+    # The live artifact check is causal, the offline one not: the same episode within 2 s.
+    assert (live.person, live.other) == (offline["person"], offline["other"])
+    for key in ("start_s", "peak_s", "end_s"):
+        assert abs(getattr(live, key) - offline[key]) <= 2.0, key
+    # The terminal view says it in words, beside "a reflective aid, not a diagnosis".
+    console = Console(file=io.StringIO(), width=300)
+    console.print(render_snapshot(snap, "test"))
+    text = console.file.getvalue()
+    assert "heart-rate rises: therapist no rise so far, client settled again" in text
+    assert "(a reflective aid, not a diagnosis)" in text
+    assert describe_episode(live) in text
+
+
+def test_live_baseline_becomes_the_reference() -> None:
+    from biofeedback.beats import Beat, Event, EventKind
+    from biofeedback.engine import Engine
+
+    engine = Engine(("solo",))
+    engine.feed(Event(10.0, EventKind.BASELINE, None, {"state": "start"}))
+    rng = np.random.default_rng(5)  # beat-to-beat variability, so the artifact check works
+    t = 0.0
+    k = 0
+    while t < 400.0:
+        # A lasting rise after the baseline: 60 to 75 beats/min over 250-270 s (gradual, so the
+        # artifact check does not take the change for irregular beats).
+        hr = 60.0 + 15.0 * min(max((t - 250.0) / 20.0, 0.0), 1.0)
+        rr = 60000.0 / hr + rng.normal(0.0, 15.0)
+        t += rr / 1000.0
+        engine.feed(Beat(t, rr, "solo", k, k))
+        k += 1
+        if k == 200:  # about 200 s: the baseline ends
+            engine.feed(Event(t, EventKind.BASELINE, None, {"state": "end"}))
+    engine.finish()
+    co = engine.snapshot().coregulation
+    assert co.reference == "baseline"
+    [e] = co.episodes
+    assert e.reference_bpm == pytest.approx(60.0, abs=0.5)
+    assert e.rise_bpm == pytest.approx(15.0, abs=1.0)
+    assert 250.0 <= e.start_s <= 262.0
+    assert e.end_s is None  # still up at the end
