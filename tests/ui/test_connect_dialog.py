@@ -166,3 +166,50 @@ def test_words_for_roles_and_signal():
     assert mode_problem("resonance assessment", {"therapist", "client"}) is None
     assert mode_problem("solo breathing", {"therapist", "client"}) is not None
     assert new_label() != new_label()
+
+
+@pytest.mark.slow
+def test_live_window_from_dialog_to_dashboard(qtbot, tmp_path):
+    """The product path of ``biofeedback live`` with a display: dialog, connect, dashboard
+    with the guided steps; closing the window closes the recording."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.dashboard import Dashboard
+    from ui.session_window import run_live_window
+
+    specs = _specs()
+    settings = UserSettings(tmp_path / "settings.json")
+    settings.remember_resonance("C-LIVE", 5.5)
+    out = tmp_path / "live.session"
+    seen: dict[str, object] = {}
+
+    def drive() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, ConnectDialog) and w.isVisible() and w.found and not seen.get("dlg"):
+                if not w.scan_button.isEnabled():
+                    return
+                seen["dlg"] = w
+                w.role_box(_row(w, ADDR_A)).setCurrentIndex(3)  # solo
+                w.label_box.setCurrentText("C-LIVE")
+                w.connect_button.click()
+            if isinstance(w, Dashboard) and w.isVisible() and "dash" not in seen:
+                seen["dash"] = w
+                seen["rate"] = w.rate_spin.value()
+                seen["panel"] = getattr(w, "side_panel", None)
+                QTimer.singleShot(1500, w.close)
+
+    timer = QTimer()
+    timer.timeout.connect(drive)
+    timer.start(100)
+    try:
+        code = run_live_window(
+            settings, make_backend=lambda: VirtualRadio(specs).backend(), out=out
+        )
+    finally:
+        timer.stop()
+    assert code == 0
+    assert seen["panel"] is not None and seen["rate"] == pytest.approx(5.5)
+    facts = read_facts(out)
+    assert (facts["label"], facts["mode"], facts["people"]) == ("C-LIVE", "solo breathing", ["solo"])
+    assert UserSettings(tmp_path / "settings.json").strap("solo")["address"] == ADDR_A
