@@ -74,7 +74,7 @@ def _dialog(qtbot, settings, specs, tmp_path, **kw):
 
 def _scan(qtbot, d):
     d.start_scan()
-    qtbot.waitUntil(lambda: d.scan_button.isEnabled() and bool(d.found), timeout=15000)
+    qtbot.waitUntil(lambda: d.scan_button.isEnabled() and bool(d.found), timeout=30000)
 
 
 def _row(d, address):
@@ -106,7 +106,7 @@ def test_scan_assign_connect_and_remembered_after_restart(qtbot, tmp_path):
         d.show()
         d.grab().save(os.path.join(SHOTS, "connect-dialog.png"))
     d.connect_button.click()
-    qtbot.waitUntil(lambda: d.result() == QDialog.DialogCode.Accepted, timeout=20000)
+    qtbot.waitUntil(lambda: d.result() == QDialog.DialogCode.Accepted, timeout=40000)
     ctl = d.controller
     snap = ctl.snapshot()
     assert {r: snap.participants[r].strap.state for r in ("client", "therapist")} == {
@@ -143,7 +143,7 @@ def test_strap_that_does_not_answer_and_strap_without_rr(qtbot, tmp_path):
     d.connect_button.click()
     qtbot.waitUntil(
         lambda: "did not answer" in d.status.text() and "no beat-to-beat (RR)" in d.status.text(),
-        timeout=20000,
+        timeout=40000,
     )
     text = d.status.text()
     if SHOTS:

@@ -48,7 +48,7 @@ def test_whole_session_from_the_window(qtbot, tmp_path):
     panel.start_assessment(at_s=LEAD_S)
     with ctl:
         window.start_timers()
-        qtbot.waitUntil(source.paused.is_set, timeout=20000)
+        qtbot.waitUntil(source.paused.is_set, timeout=40000)
         # Held at 20 s: a marker with text and a pacer change from the window's own controls.
         window.marker_text.setText("settling in")
         window.add_marker()
@@ -63,7 +63,7 @@ def test_whole_session_from_the_window(qtbot, tmp_path):
         if SHOTS:
             window.grab().save(os.path.join(SHOTS, "baseline-countdown.png"))
         source.resume.set()
-        qtbot.waitUntil(lambda: panel.result is not None, timeout=60000)
+        qtbot.waitUntil(lambda: panel.result is not None, timeout=120000)
         window.refresh()
         qtbot.wait(100)
         if SHOTS:
