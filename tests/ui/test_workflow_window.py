@@ -54,9 +54,9 @@ def test_whole_session_from_the_window(qtbot, tmp_path):
         window.add_marker()
         window.rate_spin.setValue(5.0)
         window.toggle_pacer()  # on at 5/min
-        qtbot.waitUntil(lambda: window.pacer_running(), timeout=5000)
+        qtbot.waitUntil(lambda: window.pacer_running(), timeout=15000)
         window.toggle_pacer()  # and off again before the assessment
-        qtbot.waitUntil(lambda: not window.pacer_running(), timeout=5000)
+        qtbot.waitUntil(lambda: not window.pacer_running(), timeout=15000)
         panel.tick()
         qtbot.wait(50)  # let the layout settle before looking
         assert panel.countdown.text() in ("0:40", "0:41")  # 60 s from 0, held near 20 s
