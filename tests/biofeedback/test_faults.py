@@ -149,3 +149,28 @@ def test_a_full_disk_stops_the_recording_with_one_message_and_the_view_goes_on(
     # ... and what was written before stays readable.
     with SessionReader(out) as r:
         assert [p.seq for p in r.packets()] == written
+
+
+def test_garbage_bytes_and_absurd_rr_are_kept_raw_and_never_become_beats(tmp_path, capsys):
+    good = gatt.encode(gatt.measurement(60, [1000.0]))
+    garbage = [b"", b"\x10", b"\xff" * 30, b"\x19\x4b"]  # empty, flags only, junk, cut short
+    absurd = [bytes([0x10, 60, 0x00, 0x00]), bytes([0x10, 60, 0xFF, 0xFF])]  # 0 ms and 64 s
+    payloads = []
+    for k in range(120):
+        payloads.append(good)
+        if k % 20 == 10:
+            payloads += garbage + absurd
+    src = tmp_path / "noisy.session"
+    with SessionWriter(src, {"roles": ["solo"], "source": "ble"}) as w:
+        for seq, payload in enumerate(payloads):
+            w.write_packet(Packet(1.0 + 0.5 * seq, "solo", payload, seq))
+    out = tmp_path / "copy.session"
+    argv = ["replay", str(src), "--speed", "max", "--quiet", "--record", str(out)]
+    assert main(argv) == 0  # the session runs to its end
+    with SessionReader(src) as a, SessionReader(out) as b:
+        assert list(b.packets()) == list(a.packets())  # stored unchanged, garbage included
+        malformed = [e for e in b.events(derived=True) if e.kind == EventKind.MALFORMED]
+    assert len(malformed) == 6 * len(garbage + absurd)  # each one reported, none fatal
+    beats = [i for i in iter_session(out) if isinstance(i, Beat)]
+    assert len(beats) == 120 and {b.rr_ms for b in beats} == {1000.0}
+    capsys.readouterr()
