@@ -20,8 +20,8 @@ from biofeedback.beats import MAX_RR_MS, MIN_RR_MS, Beat, Event, EventKind
 from biofeedback.coregulation import coregulation_of
 from biofeedback.dyad_synchrony import clock_text, dyad_trend_notes, synchrony_of
 from biofeedback.errors import UserError
+from biofeedback.session_reader import is_sqlite_file
 from biofeedback.sources.replay import iter_session
-from biofeedback.store import is_sqlite_file
 from hrv.artifacts import ArtifactResult, correct_artifacts
 from hrv.json_values import json_safe
 from hrv.rsa import (
@@ -115,7 +115,7 @@ def _series_from_session(path: str) -> SessionInput:
     beats: dict[str, list[Beat]] = {}
     events: list[Event] = []
     meta: dict[str, Any] = {}
-    from biofeedback.store import SessionReader
+    from biofeedback.session_reader import SessionReader
 
     with SessionReader(path) as r:
         meta = dict(r.meta)

@@ -1,7 +1,7 @@
 """The session library: every session file in the data folder, with its facts and headline
 numbers, found by name, and deleted on request.
 
-Reading never writes: session files are opened as :func:`biofeedback.store.open_read_only`
+Reading never writes: session files are opened as :func:`biofeedback.session_reader.open_read_only`
 does (``mode=ro&immutable=1``, or a private copy when a recording's WAL must be read), so a
 stray ``-wal`` beside a file is never applied to it, and the analysis reads the file as
 ``analyze`` does. Listing stays cheap by caching, per file, what was read and computed in a
@@ -61,9 +61,10 @@ Progress = Callable[[str, int, int], None]
 
 
 def _ro_connect(path: Path) -> sqlite3.Connection:
-    """A read-only connection (:func:`biofeedback.store.open_read_only`): nothing is written
-    back, no ``-shm`` is created, and a stray WAL beside a closed file is not read."""
-    from biofeedback.store import SessionFileError, open_read_only
+    """A read-only connection (:func:`~biofeedback.session_reader.open_read_only`): nothing is
+    written back, no ``-shm`` is created, and a stray WAL beside a closed file is not read."""
+    from biofeedback.session_reader import open_read_only
+    from biofeedback.store import SessionFileError
 
     try:
         return open_read_only(path)

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from biofeedback.beats import Beat, Event, EventKind, Packet, SourceItem
+from biofeedback.session_reader import one_line
 from biofeedback.sources import BeatSource
-from biofeedback.store import SessionFileError, SessionWriter, one_line
+from biofeedback.store import SessionFileError, SessionWriter
 
 __all__ = ["RecordStats", "Recorder", "record_source", "record_to_file"]
 

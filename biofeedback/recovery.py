@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from biofeedback.store import has_sqlite_header
+from biofeedback.session_reader import has_sqlite_header
 
 __all__ = ["Salvage", "recovery_hint", "salvage", "write_recovered"]
 
@@ -144,7 +144,7 @@ def _is_num(v: Any) -> bool:
 
 
 def _is_time(v: Any) -> bool:
-    from biofeedback.store import MAX_SESSION_S
+    from biofeedback.session_reader import MAX_SESSION_S
 
     return _is_num(v) and 0.0 <= v <= MAX_SESSION_S
 

@@ -17,7 +17,8 @@ __all__ = ["register", "run"]
 
 def run(args: argparse.Namespace) -> int:
     from biofeedback.recovery import salvage, write_recovered
-    from biofeedback.store import SessionFileError, SessionReader
+    from biofeedback.session_reader import SessionReader
+    from biofeedback.store import SessionFileError
 
     src = Path(args.file)
     if not src.is_file():

@@ -12,9 +12,9 @@ from biofeedback.beats import Beat, SourceItem
 from biofeedback.errors import UserError
 from biofeedback.recorder import RecordStats
 from biofeedback.session import Listener, SessionController, run_until_done
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources import BeatSource, parse_speed
 from biofeedback.sources.replay import ReplaySource
-from biofeedback.store import SessionReader
 
 
 def add_play_options(p: argparse.ArgumentParser, default_speed: str) -> None:

@@ -26,7 +26,7 @@ from biofeedback.report.timeline import (
     person_timeline,
     sync_timeline,
 )
-from biofeedback.store import SessionReader
+from biofeedback.session_reader import SessionReader
 
 __all__ = ["ReportData", "build_report", "collect", "write_report"]
 

@@ -6,8 +6,8 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 from biofeedback.beats import Beat, Event, NotificationDecoder, Packet, SourceItem
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources import BeatSource, PlaybackClock
-from biofeedback.store import SessionReader
 
 __all__ = ["ReplaySource", "iter_session", "session_beats"]
 

@@ -9,7 +9,7 @@ import pytest
 
 from biofeedback.analysis import analyze, load_input
 from biofeedback.cli import main
-from biofeedback.store import SessionReader
+from biofeedback.session_reader import SessionReader
 
 from ..conftest import ROOT
 from .test_cli import SYNC_KEYS

@@ -12,8 +12,8 @@ from biofeedback.analysis import SessionInput, analyze, load_input
 from biofeedback.assessment import assessment_steps
 from biofeedback.beats import Event, EventKind
 from biofeedback.cli import main
+from biofeedback.session_reader import SessionReader
 from biofeedback.simulate import PersonConfig, rsa_response
-from biofeedback.store import SessionReader
 
 ROOT = Path(__file__).resolve().parents[2]
 RATES = [6.5, 6.0, 5.5, 5.0, 4.5]

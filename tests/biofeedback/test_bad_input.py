@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from biofeedback.cli import main
-from biofeedback.store import SessionReader
+from biofeedback.session_reader import SessionReader
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLO = ROOT / "sample_data" / "solo_paced.session"

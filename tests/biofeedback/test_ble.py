@@ -38,8 +38,8 @@ from biofeedback.beats import Beat, Event, EventKind, Packet
 from biofeedback.ble_backend import BleBackend
 from biofeedback.paths import new_session_path, user_data_dir
 from biofeedback.session import SessionController
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources.ble import BleSource, ConnectionState, ReconnectPolicy
-from biofeedback.store import SessionReader
 from biofeedback.straps import BluetoothUnavailable, bluetooth_unavailable, scan
 from hrv.pacer import PacerSettings
 

@@ -10,8 +10,8 @@ import pytest
 
 from biofeedback.beats import Beat, Event, EventKind
 from biofeedback.engine import Engine, EngineConfig, window_breaks
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources.replay import iter_session
-from biofeedback.store import SessionReader
 from hrv.artifacts import classify_intervals
 from hrv.coherence import coherence_ratio
 from hrv.pacer import PacerSettings

@@ -17,13 +17,13 @@ from rich.console import Console
 from biofeedback.analysis import detect_artifacts, load_input
 from biofeedback.cli import main
 from biofeedback.coregulation import coregulation_of
+from biofeedback.session_reader import SessionReader
 from biofeedback.simulate import (
     ActivationEpisode,
     PersonConfig,
     SimulationConfig,
     simulate_session,
 )
-from biofeedback.store import SessionReader
 from biofeedback.terminal import render_snapshot
 from hrv.artifacts import correct_artifacts
 from hrv.episode_words import describe_episode

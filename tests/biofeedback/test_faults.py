@@ -18,8 +18,9 @@ from biofeedback import gatt
 from biofeedback.beats import Beat, Event, EventKind, Packet
 from biofeedback.cli import main
 from biofeedback.session import SessionController
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources.replay import ReplaySource, iter_session
-from biofeedback.store import SessionReader, SessionWriter
+from biofeedback.store import SessionWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 DYAD = ROOT / "sample_data" / "dyad_session.session"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from biofeedback.engine import Engine
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources.replay import iter_session
-from biofeedback.store import SessionReader
 from hrv.synchrony import describe
 
 from ..conftest import ROOT

@@ -233,7 +233,7 @@ def test_relay_on_one_computer_joins_a_live_session_on_another(tmp_path, capsys)
     import threading
 
     from biofeedback.cli import main
-    from biofeedback.store import SessionReader
+    from biofeedback.session_reader import SessionReader
     from tests.biofeedback.test_ble import ADDR_A, ADDR_B, H10, paced
     from tests.support.bumble_backend import load_script
 

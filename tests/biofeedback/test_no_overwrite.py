@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from biofeedback.cli import main
-from biofeedback.store import SessionReader
+from biofeedback.session_reader import SessionReader
 
 ROOT = Path(__file__).resolve().parents[2]
 DYAD = ROOT / "sample_data" / "dyad_session.session"

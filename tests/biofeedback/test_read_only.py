@@ -21,7 +21,8 @@ import pytest
 from biofeedback import gatt
 from biofeedback.beats import Packet
 from biofeedback.cli import main
-from biofeedback.store import SessionReader, SessionWriter
+from biofeedback.session_reader import SessionReader
+from biofeedback.store import SessionWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLO = ROOT / "sample_data" / "solo_paced.session"

@@ -11,9 +11,9 @@ import time
 
 from biofeedback.beats import Beat
 from biofeedback.cli import main
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources import parse_speed
 from biofeedback.sources.replay import ReplaySource, session_beats
-from biofeedback.store import SessionReader
 
 from ..conftest import ROOT
 

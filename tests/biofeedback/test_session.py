@@ -16,8 +16,8 @@ import pytest
 from biofeedback.beats import Event, EventKind
 from biofeedback.engine import Engine
 from biofeedback.session import SessionController
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources.replay import ReplaySource, iter_session
-from biofeedback.store import SessionReader
 from hrv.pacer import PacerSettings
 
 from ..conftest import ROOT

@@ -18,6 +18,7 @@ from biofeedback import gatt
 from biofeedback.beats import Beat, Event, EventKind, NotificationDecoder, Packet
 from biofeedback.cli import main
 from biofeedback.recorder import record_to_file
+from biofeedback.session_reader import SessionReader
 from biofeedback.simulate import (
     CouplingConfig,
     PacedSegment,
@@ -29,7 +30,6 @@ from biofeedback.simulate import (
 )
 from biofeedback.sources.replay import ReplaySource
 from biofeedback.sources.simulated import SimulatedSource
-from biofeedback.store import SessionReader
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = ROOT / "sample_data"

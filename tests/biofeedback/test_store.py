@@ -17,7 +17,8 @@ import pytest
 
 from biofeedback import gatt
 from biofeedback.beats import Beat, Event, EventKind, NotificationDecoder, Packet
-from biofeedback.store import SCHEMA_VERSION, SessionFileError, SessionReader, SessionWriter
+from biofeedback.session_reader import SessionReader
+from biofeedback.store import SCHEMA_VERSION, SessionFileError, SessionWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ pytest.importorskip("pyqtgraph")
 
 from biofeedback.beats import EventKind
 from biofeedback.session import SessionController
+from biofeedback.session_reader import SessionReader
 from biofeedback.sources.replay import ReplaySource, session_beats
-from biofeedback.store import SessionReader
 from hrv.pacer import PacerSettings
 from ui.dashboard import Dashboard
 
