@@ -26,6 +26,7 @@ COMMANDS = (
     "demo",
     "scan",
     "live",
+    "relay",
     "replay",
     "simulate",
     "analyze",

@@ -284,7 +284,16 @@ class Engine:
         with self._lock:
             self._t = max(self._t, item.t_s)
             p = self._person(item.role)
-            p.add(item)
+            p.append(item)
+            self._version += 1
+        found = p.classify(item)
+        with self._lock:
+            p.mark(found, item.t_s)
+            self._version += 1
+        p.forward(found)
+        fast = p.compute_fast()
+        with self._lock:
+            p.snap = fast
             self._version += 1
         second = math.floor(item.t_s)
         if second > p.second:
@@ -334,12 +343,19 @@ class Engine:
             self._t = max(self._t, e.t_s)
             self._events.append(e)
             self._version += 1
-            if e.kind == EventKind.END:
-                for p in self._people.values():
-                    p.flush()
-            else:
+            if e.kind != EventKind.END:
                 self._apply_event(e)
         if e.kind == EventKind.END:
+            for p in self._people.values():
+                found = p.classify(None)
+                with self._lock:
+                    p.mark(found, None)
+                    self._version += 1
+                p.forward(found)
+                fast = p.compute_fast()
+                with self._lock:
+                    p.snap = fast
+                    self._version += 1
             self._update_slow(self._t)
             self._publish_coreg(final=True)
 

@@ -172,33 +172,56 @@ class ParticipantState:
         self.slow: dict[str, Any] = {}
         self.second = -1  # last whole second of session time with a slow update
         self.series = ColumnLog(SECOND_SERIES_COLUMNS)
-        self.snap = self._fast()
+        self.snap = self.compute_fast()
 
     # -- per beat --------------------------------------------------------------------------
 
+    # The engine runs these steps with its lock around the ones marked "under the lock" (they
+    # change what a snapshot reads) and the computing ones outside it; :meth:`add` runs them all
+    # in a row for single-threaded use.
+
     def add(self, b: Beat) -> None:
+        """Take one beat (all steps, no lock: for single-threaded use)."""
+        self.append(b)
+        found = self.classify(b)
+        self.mark(found, b.t_s)
+        self.forward(found)
+        self.snap = self.compute_fast()
+
+    def append(self, b: Beat) -> None:
+        """Under the lock: the beat into the ring."""
         self.ring.append(b.t_s, b.rr_ms, b.after_gap and self.n_beats > 0)
         self.gap_marks.append(b.after_gap and self.n_beats > 0)
         self.n_beats += 1
-        for c in self.classifier.push(b.rr_ms, b.t_s):
-            self._classified(c.index, int(c.code), c.t_s, c.rr_ms)
-        self.ring.drop_before(b.t_s - self.cfg.history_s)
-        self.snap = self._fast()
 
-    def _classified(self, index: int, code: int, t_s: float, rr_ms: float) -> None:
-        self.ring.set_flag(index, code)
-        self.last_artifact = ArtifactClass(code).name.lower() if code else None
-        after_gap = self.gap_marks.popleft() if self.gap_marks else False
-        if self.on_classified is not None:
-            self.on_classified(self.role, t_s, rr_ms, code > 0, after_gap)
+    def classify(self, b: Beat | None) -> list[Any]:
+        """Outside the lock: artifact classes that became final with beat ``b`` (``None``:
+        the end of the recording, the last beats)."""
+        if b is None:
+            return list(self.classifier.flush())
+        return list(self.classifier.push(b.rr_ms, b.t_s))
 
-    def flush(self) -> None:
-        """End of the recording: classify the last two beats."""
-        for c in self.classifier.flush():
-            self._classified(c.index, int(c.code), c.t_s, c.rr_ms)
-        self.snap = self._fast()
+    def mark(self, found: list[Any], t_s: float | None) -> None:
+        """Under the lock: store the classes; drop beats older than ``history_s`` before
+        ``t_s`` (the newest beat)."""
+        for c in found:
+            code = int(c.code)
+            self.ring.set_flag(c.index, code)
+            self.last_artifact = ArtifactClass(code).name.lower() if code else None
+        if t_s is not None:
+            self.ring.drop_before(t_s - self.cfg.history_s)
 
-    def _fast(self) -> ParticipantSnapshot:
+    def forward(self, found: list[Any]) -> None:
+        """Outside the lock: classified beats, with their after-gap marks, to live synchrony
+        and the episode trackers (classes become final in beat order)."""
+        for c in found:
+            after_gap = self.gap_marks.popleft() if self.gap_marks else False
+            if self.on_classified is not None:
+                self.on_classified(self.role, c.t_s, c.rr_ms, int(c.code) > 0, after_gap)
+
+    def compute_fast(self) -> ParticipantSnapshot:
+        """Outside the lock: the per-beat values (reads the ring, which only the feeding
+        thread changes); the engine publishes the result as ``snap`` under the lock."""
         cfg = self.cfg
         t, rr, fl, ag = self.ring.tail(cfg.rmssd_window_s)
         td = time_domain(rr, window_breaks(fl, ag))

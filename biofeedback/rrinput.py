@@ -130,7 +130,7 @@ def load_rr_input(
                             f"{path}: holds {len(got)} people ({have}); give it as INPUT to "
                             "read both as a dyad, or pass one person's file"
                         )
-                    people[r] = got[r]  # type: ignore[index]
+                    people[r] = got[r]
                 else:
                     people[r] = next(iter(got.values()))
         if (
@@ -148,7 +148,7 @@ def load_rr_input(
     got = read_rr_people(path, fmt)
     if role is not None:
         if role in got:
-            return _build(path, {role: got[role]}, client_offset_s)  # type: ignore[index]
+            return _build(path, {role: got[role]}, client_offset_s)
         if list(got) == [None]:
             return _build(path, {role: got[None]}, client_offset_s)
         have = ", ".join(str(k) for k in got)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Mapping
+from typing import Any, TextIO
 
 from rich import box
 from rich.console import Console, Group
@@ -21,7 +21,7 @@ from biofeedback.beats import Event, EventKind
 from biofeedback.coregulation import NOT_A_DIAGNOSIS
 from biofeedback.snapshot import Snapshot
 from hrv.episode_words import describe_episode
-from hrv.pacer import PacerTimeline
+from hrv.pacer import PacerSettings, PacerTimeline
 from hrv.synchrony import describe as describe_synchrony
 
 __all__ = ["TerminalView", "describe_event", "render_snapshot"]
@@ -52,8 +52,7 @@ def describe_event(e: Event) -> str:
             f" ({d.get('reason', 'gap')})"
         )
     if e.kind == EventKind.PACER:
-        rate = float(d.get("rate_bpm") or 0)
-        return f"pacer {'off' if rate <= 0 else f'at {rate:g} breaths/min'}"
+        return _describe_pacer(d)
     if e.kind == EventKind.MARKER:
         return f"marker: {d.get('text', '')}"
     if e.kind == EventKind.MALFORMED:
@@ -78,6 +77,31 @@ _GUIDE_WORDS = {
     "out": "breathe out",
     "hold_out": "hold       ",
 }
+
+
+def _describe_pacer(data: Mapping[str, Any]) -> str:
+    """``pacer at 5.5 breaths/min (in 40 % of the breath, hold 1 s after in, 1.5 s after out)``."""
+    try:
+        settings = PacerSettings.from_dict(data, strict=False)
+    except ValueError:
+        return "pacer change (unreadable settings)"
+    if settings is None:
+        return "pacer off"
+    text = f"pacer at {settings.rate_bpm:g} breaths/min"
+    extra = []
+    if settings.inhale_share != 0.5:
+        extra.append(f"in {100 * settings.inhale_share:.0f} % of the breath")
+    holds = [
+        f"{h:g} s after {where}"
+        for h, where in (
+            (settings.hold_after_inhale_s, "in"),
+            (settings.hold_after_exhale_s, "out"),
+        )
+        if h > 0
+    ]
+    if holds:
+        extra.append("hold " + ", ".join(holds))
+    return text + (f" ({', '.join(extra)})" if extra else "")
 
 
 def breathing_guide(timeline: PacerTimeline, now_s: float, width: int = 30) -> str:

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from biofeedback.commands.replay import (
     add_play_options,
+    attach_snapshots,
     dashboard,
+    lsl_publishers,
     make_replay_source,
     play,
     summarise,
@@ -40,9 +42,19 @@ def run(args: argparse.Namespace) -> int:
     title = "demo: therapist and client (sample)"
     with sample_session() as sample:
         source = make_replay_source(str(sample), args)
-        controller, interrupted = play(
-            source, title=title, quiet=args.quiet, window=dashboard(args, title)
-        )
+        publishers = lsl_publishers(source, args)
+        try:
+            controller, interrupted = play(
+                source,
+                title=title,
+                quiet=args.quiet,
+                window=dashboard(args, title),
+                listeners=publishers,
+                setup=lambda c: attach_snapshots(publishers, c),
+            )
+        finally:
+            for pub in publishers:
+                pub.close()
     print(summarise(controller.stats, SAMPLE_NAME, interrupted))
     return 130 if interrupted else 0
 

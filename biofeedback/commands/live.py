@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from biofeedback.ble_backend import BleBackend
+from biofeedback.commands.replay import add_lsl_options
 from biofeedback.errors import UserError
 from biofeedback.paths import new_session_path
 from biofeedback.session import SessionController, run_until_done
@@ -35,8 +36,13 @@ def register(subparsers: Any) -> None:
         help="live session from one or two straps, recorded to a file",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
     )
-    p.add_argument("--therapist", metavar="ADDR", help="the therapist's strap address")
-    p.add_argument("--client", metavar="ADDR", help="the client's strap address")
+    p.add_argument(
+        "--therapist",
+        metavar="ADDR",
+        help="the therapist's strap address, or lsl:STREAM for a strap on another computer "
+        "(see `biofeedback relay`)",
+    )
+    p.add_argument("--client", metavar="ADDR", help="the client's strap address, or lsl:STREAM")
     p.add_argument(
         "--out",
         metavar="FILE",
@@ -57,6 +63,7 @@ def register(subparsers: Any) -> None:
         metavar="S",
         help="seconds to scan when no address is given (default 5)",
     )
+    add_lsl_options(p, wait=False)
     p.set_defaults(func=run)
 
 
@@ -94,7 +101,16 @@ def run(args: argparse.Namespace) -> int:
     targets = _targets(args, backend)  # Ctrl-C while scanning ends the command (nothing recorded)
     out = Path(args.out) if args.out else new_session_path()
     controller = SessionController(BleSource(targets, backend=backend), record_to=out)
+    publisher = lsl_publisher(controller, tuple(targets), args)
     print(f"recording to {out}", file=sys.stderr)
+    try:
+        return _run(controller, out, args)
+    finally:
+        if publisher is not None:
+            publisher.close()
+
+
+def _run(controller: SessionController, out: Path, args: argparse.Namespace) -> int:
     # On a terminal the live table of every strap's values; in a log or pipe, status lines.
     table = (
         TerminalView(controller, title=f"live session -> {out.name}", clock=controller.session_time)
@@ -131,3 +147,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"{role}: {summary(p)}")
     print(f"recorded {stats.packets} notifications to {out}", file=sys.stderr)
     return 0
+
+
+def lsl_publisher(
+    controller: SessionController, roles: tuple[str, ...], args: argparse.Namespace
+) -> Any:
+    """With ``--lsl``: an LSL publisher listening to ``controller`` (add it before the session
+    starts, so the session's time 0 is the publisher's), else ``None``."""
+    if not getattr(args, "lsl", False):
+        return None
+    from biofeedback.lsl.outlets import LslPublisher
+
+    publisher = LslPublisher(roles, prefix=args.lsl_name, snapshot=controller.snapshot)
+    controller.add_listener(publisher)
+    print(
+        "publishing to Lab Streaming Layer: " + ", ".join(publisher.stream_names()),
+        file=sys.stderr,
+    )
+    return publisher

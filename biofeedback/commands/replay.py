@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from biofeedback.beats import Beat, SourceItem
 from biofeedback.errors import UserError
@@ -28,6 +29,7 @@ def add_play_options(p: argparse.ArgumentParser, default_speed: str) -> None:
     )
     p.add_argument("--no-ui", action="store_true", help="terminal view instead of the dashboard")
     p.add_argument("--quiet", action="store_true", help="no live view, only the final summary")
+    add_lsl_options(p)
     add_dashboard_options(p)
 
 
@@ -60,6 +62,58 @@ def dashboard(args: argparse.Namespace, title: str) -> Callable[[SessionControll
     return dashboard_runner(args, title)
 
 
+def add_lsl_options(p: argparse.ArgumentParser, *, wait: bool = True) -> None:
+    """``--lsl`` and ``--lsl-name``: publish the session to Lab Streaming Layer (off by default)."""
+    p.add_argument(
+        "--lsl",
+        action="store_true",
+        help="publish the session to Lab Streaming Layer: RR per person, metrics at 1 Hz, markers "
+        "(off by default: without it no network socket is opened)",
+    )
+    p.add_argument(
+        "--lsl-name",
+        default="coregulation",
+        metavar="PREFIX",
+        help="LSL stream name prefix (streams PREFIX-ROLE-RR, PREFIX-metrics, PREFIX-markers)",
+    )
+    if not wait:
+        return
+    p.add_argument(
+        "--lsl-wait",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="with --lsl, wait up to S seconds for a reader of every RR stream before playing "
+        "(so a recorder gets the first beat)",
+    )
+
+
+def lsl_publishers(source: BeatSource, args: argparse.Namespace) -> list[Any]:
+    """The LSL publisher for ``--lsl`` (none without it), created as the session starts; its
+    live metrics come from the session controller once :func:`attach_snapshots` ran."""
+    if not getattr(args, "lsl", False):
+        return []
+    wait_s = getattr(args, "lsl_wait", 0.0)
+    if not 0.0 <= wait_s <= 3600.0:
+        raise UserError(f"--lsl-wait must be between 0 and 3600 seconds, not {wait_s}")
+    from biofeedback.lsl.outlets import LslPublisher
+
+    publisher = LslPublisher(source.roles, prefix=args.lsl_name)
+    print(
+        "publishing to Lab Streaming Layer: " + ", ".join(publisher.stream_names()),
+        file=sys.stderr,
+        flush=True,
+    )
+    if wait_s > 0 and not publisher.wait_for_consumers(wait_s):
+        print(f"no reader of every RR stream after {wait_s:g} s; playing anyway", file=sys.stderr)
+    return [publisher]
+
+
+def attach_snapshots(publishers: Sequence[Any], controller: SessionController) -> None:
+    for pub in publishers:
+        pub.snapshot = controller.snapshot
+
+
 def make_replay_source(path: str, args: argparse.Namespace) -> ReplaySource:
     try:
         speed = parse_speed(args.speed)
@@ -78,6 +132,7 @@ def play(
     record_to: str | None = None,
     listeners: Sequence[Listener] = (),
     window: Callable[[SessionController], bool] | None = None,
+    setup: Callable[[SessionController], None] | None = None,
 ) -> tuple[SessionController, bool]:
     """Run ``source`` through a session controller to its end (or Ctrl-C / SIGTERM) with the
     live terminal view unless ``quiet``, or in the dashboard ``window`` (until it is closed).
@@ -91,6 +146,8 @@ def play(
     controller = SessionController(source, record_to=record_to)
     for fn in listeners:
         controller.add_listener(fn)
+    if setup is not None:  # e.g. LSL outlets that read the controller's snapshots
+        setup(controller)
     with controller:  # stopped (and the file closed) however this block is left
         if window is not None:
             interrupted = window(controller)
@@ -132,14 +189,20 @@ def run(args: argparse.Namespace) -> int:
             replayed.append(item)
 
     title = f"replay of {Path(args.file).name}"
-    controller, interrupted = play(
-        source,
-        title=title,
-        window=dashboard(args, title),
-        quiet=args.quiet,
-        record_to=args.record,
-        listeners=[keep_beats],
-    )
+    publishers = lsl_publishers(source, args)
+    try:
+        controller, interrupted = play(
+            source,
+            title=title,
+            window=dashboard(args, title),
+            quiet=args.quiet,
+            record_to=args.record,
+            listeners=[keep_beats, *publishers],
+            setup=lambda c: attach_snapshots(publishers, c),
+        )
+    finally:
+        for pub in publishers:
+            pub.close()
     print(summarise(controller.stats, args.file, interrupted))
     if not interrupted and args.duration is None:
         with SessionReader(args.file) as r:

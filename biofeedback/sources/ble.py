@@ -43,6 +43,7 @@ from biofeedback import gatt
 from biofeedback.beats import Event, EventKind, Packet
 from biofeedback.ble_backend import DEFAULT_BACKEND, BleBackend
 from biofeedback.sources import BeatSource
+from biofeedback.sources.lsl import LslLink, lsl_stream_of
 from biofeedback.straps import BluetoothUnavailable, bluetooth_unavailable, find_strap
 
 __all__ = [
@@ -391,8 +392,10 @@ class BleSource(BeatSource):
         backend: BleBackend = DEFAULT_BACKEND,
         policy: ReconnectPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        lsl_end_after_silence_s: float | None = None,
     ) -> None:
         super().__init__()
+        self.lsl_end_after_silence_s = lsl_end_after_silence_s
         self.backend = backend
         self.policy = policy or ReconnectPolicy()
         self._clock = clock
@@ -401,7 +404,7 @@ class BleSource(BeatSource):
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._targets = dict(targets)
         self.roles = tuple(self._targets)
-        self.links: dict[str, StrapLink] = {}
+        self.links: dict[str, StrapLink | LslLink] = {}
         self.participants: dict[str, dict[str, Any]] = {}
         for role, target in self._targets.items():
             self.participants[role] = {"address": _address_of(target)}
@@ -429,8 +432,10 @@ class BleSource(BeatSource):
             self._t0 = self._clock()
         return self._clock() - self._t0
 
-    def emit_packet(self, role: str, payload: bytes) -> None:
-        p = Packet(self.now(), role, payload, self._seq)
+    def emit_packet(self, role: str, payload: bytes, t_s: float | None = None) -> None:
+        """Emit a notification that arrived now, or at session time ``t_s`` (LSL links know
+        when their beats happened)."""
+        p = Packet(self.now() if t_s is None else t_s, role, payload, self._seq)
         self._seq += 1
         self._put(p)
 
@@ -442,13 +447,13 @@ class BleSource(BeatSource):
 
     # -- commands (loop thread) ------------------------------------------------------------
 
-    def connect(self, role: str, address: Any | None = None) -> StrapLink:
+    def connect(self, role: str, address: Any | None = None) -> StrapLink | LslLink:
         """Start (or restart) the strap of ``role``; ``address`` defaults to the last one."""
-        link = self.links.get(role)
-        if link is not None and link.task is not None and not link.task.done():
-            if address is None or _address_of(address) == link.address:
-                return link
-            link.request_stop("replaced by another strap")
+        old = self.links.get(role)
+        if old is not None and old.task is not None and not old.task.done():
+            if address is None or _address_of(address) == old.address:
+                return old
+            old.request_stop("replaced by another strap")
         target = address if address is not None else self._targets.get(role)
         if target is None:
             raise ValueError(f"no strap address known for role {role!r}")
@@ -456,7 +461,11 @@ class BleSource(BeatSource):
         if role not in self.roles:
             self.roles = (*self.roles, role)
         device = None if isinstance(target, str) else target
-        link = StrapLink(self, role, _address_of(target), device)
+        link: StrapLink | LslLink
+        if lsl_stream_of(target) is not None:  # a strap on another computer, over LSL
+            link = LslLink(self, role, target, end_after_silence_s=self.lsl_end_after_silence_s)
+        else:
+            link = StrapLink(self, role, _address_of(target), device)
         self.links[role] = link
         link.task = asyncio.get_running_loop().create_task(link.run(), name=f"strap:{role}")
         link.task.add_done_callback(self._link_done)

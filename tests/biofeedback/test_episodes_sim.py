@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from biofeedback.analysis import detect_artifacts, load_input
 from biofeedback.cli import main
+from biofeedback.coregulation import coregulation_of
 from biofeedback.simulate import (
     ActivationEpisode,
     PersonConfig,
@@ -185,14 +187,19 @@ def test_no_episodes_gives_an_empty_list(tmp_path: Path, capsys) -> None:
     }
 
 
-def test_live_engine_reports_states_and_the_offline_episode(capsys) -> None:
+@pytest.mark.slow
+def test_live_engine_reports_states_and_the_offline_episode() -> None:
     from biofeedback.engine import Engine
     from biofeedback.sources.replay import iter_session
 
     engine = Engine(("therapist", "client"))
     states: list[str | None] = []
+    second = -1
     for item in iter_session(DYAD):
         engine.feed(item)
+        if int(item.t_s) == second:
+            continue  # the state changes at most once a second: look once a second
+        second = int(item.t_s)
         st = engine.snapshot().coregulation.states.get("client")
         if not states or states[-1] != st:
             states.append(st)
@@ -202,8 +209,9 @@ def test_live_engine_reports_states_and_the_offline_episode(capsys) -> None:
     assert snap.coregulation.reference == "rolling"
     assert snap.coregulation.states["therapist"] is None
     [live] = snap.coregulation.episodes
-    assert main(["analyze", str(DYAD), "--json"]) == 0
-    [offline] = json.loads(capsys.readouterr().out)["coregulation"]["episodes"]
+    data = load_input([str(DYAD)])  # the offline recipe of analyze, without synchrony
+    found = {role: detect_artifacts(series) for role, series in data.series.items()}
+    [offline] = coregulation_of(data, found)["episodes"]
     # The live artifact check is causal, the offline one not: the same episode within 2 s.
     assert (live.person, live.other) == (offline["person"], offline["other"])
     for key in ("start_s", "peak_s", "end_s"):

@@ -70,3 +70,17 @@ def test_no_strength_numbers_while_both_follow_the_pacer():
         engine.feed(item)
     assert engine.snapshot().synchrony.pacer_driven
     assert "strength" not in _text(engine.snapshot(), now=202.5)
+
+
+def test_pacer_events_are_described_with_their_settings():
+    from biofeedback.beats import Event, EventKind
+    from biofeedback.terminal import describe_event
+
+    def said(data):
+        return describe_event(Event(1.0, EventKind.PACER, None, data))
+
+    assert said(PacerSettings(5.5, 0.4, 1.0, 1.5).to_dict()) == (
+        "pacer at 5.5 breaths/min (in 40 % of the breath, hold 1 s after in, 1.5 s after out)"
+    )
+    assert said({"rate_bpm": 6.0}) == "pacer at 6 breaths/min"  # an older recording
+    assert said({"rate_bpm": 0.0}) == "pacer off"
