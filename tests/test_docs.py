@@ -23,6 +23,7 @@ DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FOREIGN_PROGRAMS = {
     "pip", "pip3", "pipx", "python", "python3", "py", "pytest", "make", "git", "systemctl",
     "sudo", "bluetoothctl", "ruff", "mypy", "brew", "sqlite3", "flock", "chromium", "usermod",
+    "make_sample_data.py",  # the sample-data script has its own small parser
 }  # fmt: skip
 #: Options named in prose that belong to another program, with where they come from.
 FOREIGN_OPTIONS = {
@@ -30,7 +31,9 @@ FOREIGN_OPTIONS = {
 }
 
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
-FENCE = re.compile(r"^```.*?$(.*?)^```", re.M | re.S)
+FENCE = re.compile(r"^```(\w*)[^\n]*$(.*?)^```", re.M | re.S)
+#: Fenced blocks in these languages hold commands; others (``text`` diagrams, ``python``) do not.
+SHELL_BLOCKS = {"", "sh", "bash", "shell", "console"}
 INLINE = re.compile(r"`([^`\n]+)`")
 
 
@@ -47,16 +50,19 @@ def _options(parser: argparse.ArgumentParser) -> set[str]:
 
 PARSER = build_parser()
 COMMANDS = _sub_parsers(PARSER)
-ALL_OPTIONS = _options(PARSER).union(*(_options(p) for p in COMMANDS.values())).union(
-    *(_options(n) for p in COMMANDS.values() for n in _sub_parsers(p).values())
+ALL_OPTIONS = (
+    _options(PARSER)
+    .union(*(_options(p) for p in COMMANDS.values()))
+    .union(*(_options(n) for p in COMMANDS.values() for n in _sub_parsers(p).values()))
 )
 
 
 def _code_and_prose(text: str) -> tuple[list[str], str]:
     """Command lines (fenced block lines and inline code spans) and the prose left over."""
     code: list[str] = []
-    for block in FENCE.findall(text):
-        code.extend(block.splitlines())
+    for lang, block in FENCE.findall(text):
+        if lang in SHELL_BLOCKS:
+            code.extend(block.splitlines())
     prose = FENCE.sub("", text)
     code.extend(INLINE.findall(prose))
     return code, INLINE.sub("", prose)
@@ -102,7 +108,7 @@ def _check_command(args: list[str], shown: str) -> list[str]:
     allowed = _options(PARSER)
     first = args[0]
     if not first.startswith("-"):
-        if first in ("...", "COMMAND", "<subcommand>"):
+        if first in ("...", "COMMAND", "SUBCOMMAND"):
             allowed = ALL_OPTIONS
         elif first not in COMMANDS:
             return [f"`{shown}`: no subcommand {first!r}"]
@@ -136,10 +142,34 @@ def test_the_checker_catches_drift() -> None:
     """The checker itself: a made-up subcommand or option is reported, real ones are not."""
     assert problems_in("`biofeedback analyze x.session --json --pace-bpm 6`") == []
     assert problems_in("```sh\nbiofeedback sessions delete NAME --yes\n```") == []
-    assert problems_in("`make demo DEMO_ARGS=\"--speed 5 --theme dark\"`") == []
+    assert problems_in('`make demo DEMO_ARGS="--speed 5 --theme dark"`') == []
     assert problems_in("`pip install --user pipx`") == []
     assert len(problems_in("`biofeedback analyse x.session`")) == 1
     assert len(problems_in("`biofeedback analyze x.session --no-such-option`")) == 1
     assert len(problems_in("`biofeedback demo --record out.session`")) == 1  # replay's option
     assert len(problems_in("run it with --made-up-flag")) == 1
     assert len(problems_in("```sh\nQT_QPA_PLATFORM=offscreen biofeedback demo --nope\n```")) == 1
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    text = FENCE.sub("", path.read_text(encoding="utf-8"))
+    headings = re.findall(r"^#+\s+(.*?)\s*$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+@pytest.mark.parametrize("path", DOC_FILES, ids=lambda p: p.name)
+def test_links_between_the_guides_resolve(path: Path) -> None:
+    """Every relative link (and image) points at a file that exists, and at a heading in it."""
+    broken = []
+    for target in LINK.findall(path.read_text(encoding="utf-8")):
+        if re.match(r"[a-z]+:", target):
+            continue  # https: and the like
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.exists() or (anchor and anchor not in _anchors(linked)):
+            broken.append(target)
+    assert broken == []
