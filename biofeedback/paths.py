@@ -13,6 +13,7 @@ __all__ = [
     "make_private_dirs",
     "new_session_path",
     "sessions_dir",
+    "user_config_dir",
     "user_data_dir",
 ]
 
@@ -36,6 +37,24 @@ def user_data_dir(environ: Mapping[str, str] | None = None, platform: str | None
     else:
         xdg = env.get("XDG_DATA_HOME")
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base / APP_DIR_NAME
+
+
+def user_config_dir(environ: Mapping[str, str] | None = None, platform: str | None = None) -> Path:
+    """The per-user settings folder of the program (not created).
+
+    ``$XDG_CONFIG_HOME/coregulation-monitor`` or ``~/.config/coregulation-monitor`` on Linux
+    and other Unix systems; on macOS and Windows the same folder as :func:`user_data_dir`
+    (``~/Library/Application Support/...``, ``%APPDATA%\\...``), where those systems keep
+    application settings files.
+    """
+    env = os.environ if environ is None else environ
+    plat = sys.platform if platform is None else platform
+    if plat.startswith("win") or plat == "darwin":
+        return user_data_dir(env, plat)
+    home = Path(env.get("HOME") or Path.home())
+    xdg = env.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".config"
     return base / APP_DIR_NAME
 
 

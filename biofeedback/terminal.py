@@ -68,6 +68,25 @@ def describe_event(e: Event) -> str:
         return f"{who}beat clock re-aligned by {float(d.get('shift_s', 0)):+.1f} s"
     if e.kind == EventKind.END:
         return "end of session"
+    if e.kind == EventKind.BASELINE:
+        state = d.get("state")
+        if state == "start":
+            return f"resting baseline begins ({float(d.get('duration_s') or 0) / 60:g} min)"
+        return {"end": "resting baseline ends", "skipped": "resting baseline skipped"}.get(
+            str(state), "resting baseline"
+        )
+    if e.kind == EventKind.ASSESSMENT:
+        state = d.get("state")
+        if state == "step":
+            return (
+                f"assessment step {int(d.get('index', 0)) + 1}: "
+                f"{float(d.get('rate_bpm') or 0):g} breaths/min"
+            )
+        return {
+            "rest": "assessment: rest",
+            "end": "assessment complete",
+            "cancelled": "assessment stopped early",
+        }.get(str(state), "assessment")
     return f"{who}{e.kind}"
 
 

@@ -28,7 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DashboardOptions", "dashboard_runner", "dashboard_unavailable", "run_dashboard"]
+__all__ = [
+    "DashboardOptions",
+    "add_guided_steps",
+    "dashboard_runner",
+    "dashboard_unavailable",
+    "run_dashboard",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,11 @@ class DashboardOptions:
     screenshot: str | None = None
     screenshot_pacer: str | None = None
     duration_s: float | None = None
+    #: A live session started from the window: its label and mode, and the user's settings
+    #: (the guided steps panel is shown when ``settings`` is given).
+    label: str | None = None
+    mode: str | None = None
+    settings: Any = None
 
 
 def dashboard_unavailable(screenshot: bool = False) -> str | None:
@@ -137,6 +148,25 @@ def _save(widget: Any, path: str) -> None:
         target.chmod(0o600)
 
 
+def add_guided_steps(window: Any, controller: Any, roles: list[str], settings: Any, label: str):
+    """Put the session's guided steps (baseline, assessment) beside the dashboard; the pacer
+    starts at the rate an earlier assessment suggested for ``label``, when there is one."""
+    from ui.guided_panel import GuidedPanel
+
+    panel = GuidedPanel(
+        controller,
+        settings,
+        label=lambda: label,
+        role="client" if "client" in roles else None,
+        pacer_base=window.settings_from_controls,
+    )
+    window.add_side_panel(panel)
+    rate = settings.resonance_rate(label) if label else None
+    if rate is not None:
+        window.rate_spin.setValue(rate)
+    return panel
+
+
 def run_dashboard(controller: Any, options: DashboardOptions) -> bool:
     """Show the dashboard for a started ``controller`` until the window closes.
 
@@ -158,6 +188,8 @@ def run_dashboard(controller: Any, options: DashboardOptions) -> bool:
     window = Dashboard(
         controller, roles, title=options.title, theme=options.theme, font_pt=options.font_pt
     )
+    if options.settings is not None:
+        add_guided_steps(window, controller, roles, options.settings, options.label or "")
     signalled = {"hit": False}
     handlers: dict[int, Any] = {}
 

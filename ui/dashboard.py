@@ -118,6 +118,8 @@ class Dashboard(QMainWindow):
         self._snap_version = -1
         self._last_snap: Any = None
         self.pacer_window: PacerWindow | None = None
+        self.report_work: Any = None  # ui.history.SessionReportButton, made on first use
+        self.history_window: Any = None  # ui.history.HistoryWindow, made on first use
         self.tone = BreathTone(self.clock, lambda: self.timeline)
         self.setWindowTitle(title)
         self._build(title)
@@ -158,7 +160,14 @@ class Dashboard(QMainWindow):
         head.addWidget(self.title_label)
         head.addWidget(self.clock_label)
         head.addWidget(self.message, 1)
-        for w in (self.window_choice, self.theme_button, smaller, larger):
+        self.report_button = QPushButton("report")
+        self.report_button.setToolTip("write this session's report (HTML) to the reports folder")
+        self.report_button.clicked.connect(self.write_report)
+        self.history_button = QPushButton("sessions")
+        self.history_button.setToolTip("the session library: earlier sessions, reports, trends")
+        self.history_button.clicked.connect(self.open_history)
+        for w in (self.window_choice, self.report_button, self.history_button, self.theme_button,
+                  smaller, larger):  # fmt: skip
             head.addWidget(w)
         root.addLayout(head)
 
@@ -169,6 +178,7 @@ class Dashboard(QMainWindow):
         right = QVBoxLayout()
         right.setSpacing(4)
         body.addLayout(right, 1)
+        self._body = body
         people = QHBoxLayout()
         people.setSpacing(6)
         self.traces: dict[str, HeartRateTrace] = {}
@@ -203,6 +213,19 @@ class Dashboard(QMainWindow):
         events_col.addLayout(marker_row)
         bottom.addLayout(events_col, 2 if self.dyad else 1)
         right.addLayout(bottom, 2 if self.dyad else 1)
+
+    def add_side_panel(self, panel: QWidget, width_px: int = 420) -> None:
+        """Show ``panel`` (the session's guided steps) in a column on the right, scrolling when
+        the window is too short for it."""
+        from PySide6.QtWidgets import QScrollArea
+
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(panel)
+        area.setFixedWidth(width_px)
+        self._body.addWidget(area)
+        self.side_panel = panel
 
     def _build_pacer_column(self) -> QWidget:
         box = QFrame()
@@ -421,6 +444,25 @@ class Dashboard(QMainWindow):
     def show_message(self, text: str) -> None:
         self.message.setText(text)
 
+    def write_report(self) -> None:
+        """The "report" button: this session's report, written in the background."""
+        from ui.history import SessionReportButton
+
+        if self.report_work is None:
+            self.report_work = SessionReportButton(self, self.show_message)
+        self.report_work.start(self.controller)
+
+    def open_history(self) -> None:
+        """The "sessions" button: the history page (library, reports, trends)."""
+        from biofeedback.library import Library
+        from ui.history import HistoryWindow
+
+        if self.history_window is None:
+            self.history_window = HistoryWindow(Library())
+            self.history_window.resize(1100, 700)
+        self.history_window.show()
+        self.history_window.raise_()
+
     def add_marker(self) -> None:
         text = self.marker_text.text().strip() or "marker"
         self.controller.add_marker(text)
@@ -492,4 +534,6 @@ class Dashboard(QMainWindow):
         self.tone.stop()
         if self.pacer_window is not None:
             self.pacer_window.close()
+        if self.history_window is not None:
+            self.history_window.close()
         super().closeEvent(event)

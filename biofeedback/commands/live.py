@@ -1,9 +1,12 @@
 """``biofeedback live``: a live session from one or two straps, recorded to a file.
 
 With ``--therapist`` and/or ``--client`` the given straps are used (either alone makes a
-one-person session under that role). With neither, the program scans and takes the strap with
-the strongest signal for a ``solo`` session (it says which); with none in range it stops with
-a one-line error. Ctrl-C or SIGTERM ends the session cleanly and closes the file.
+one-person session under that role). With neither and a display, the connect dialog opens
+(scan, choose who wears which strap, label and mode) and then the dashboard with the
+session's guided steps; with neither and ``--no-ui`` (or no display) the program scans and
+takes the strap with the strongest signal for a ``solo`` session (it says which); with none in
+range it stops with a one-line error. Ctrl-C or SIGTERM ends the session cleanly and closes the
+file.
 """
 
 from __future__ import annotations
@@ -92,12 +95,29 @@ def _targets(args: argparse.Namespace, backend: BleBackend) -> dict[str, Any]:
     return {"solo": best.address}
 
 
+def _window_session(args: argparse.Namespace, backend: BleBackend) -> int | None:
+    """With a display and no strap named: the connect dialog, then the dashboard with the
+    session's guided steps (:mod:`ui.session_window`). ``None`` without a display (the
+    terminal path runs instead)."""
+    from ui.app import dashboard_unavailable
+
+    if dashboard_unavailable() is not None:
+        return None
+    from ui.session_window import run_live_window
+
+    return run_live_window(make_backend=lambda: backend, out=args.out)
+
+
 def run(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         raise UserError(f"--duration must be a positive number of seconds, not {args.duration}")
     if args.pace_bpm is not None and not 1.0 <= args.pace_bpm <= 30.0:
         raise UserError(f"--pace-bpm must be between 1 and 30 breaths/min, not {args.pace_bpm}")
     backend: BleBackend = args.backend
+    if not (args.therapist or args.client or args.no_ui):
+        code = _window_session(args, backend)
+        if code is not None:
+            return code
     targets = _targets(args, backend)  # Ctrl-C while scanning ends the command (nothing recorded)
     out = Path(args.out) if args.out else new_session_path()
     controller = SessionController(BleSource(targets, backend=backend), record_to=out)
