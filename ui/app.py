@@ -212,6 +212,14 @@ def run_dashboard(controller: Any, options: DashboardOptions) -> bool:
             window.resize(*SCREENSHOT_SIZE)
             window.show()
             window.start_timers()
+            if options.duration_s is not None:
+                # A live session stops after --duration; a replay ends by itself there and
+                # its window stays open to be looked at.
+                def check_duration() -> None:
+                    if controller.running and controller.session_time() >= options.duration_s:
+                        window.close()
+
+                wake.timeout.connect(check_duration)
             app.exec()
     finally:
         window.stop_timers()

@@ -65,7 +65,7 @@ def strap_words(strap: Any) -> str:
     """Strap state with battery and signal when known, e.g. ``connected · battery 80 %``."""
     parts = [str(getattr(strap, "state", "") or "unknown")]
     reason = getattr(strap, "reason", "")
-    if reason and parts[0] not in ("connected", "replay", "simulated", "receiving"):
+    if reason and parts[0] == "lost":  # the other states' reasons are in the events list
         parts[0] += f" ({reason})"
     battery = getattr(strap, "battery_pct", None)
     if battery is not None:

@@ -19,6 +19,7 @@ No red or green anywhere: more synchrony is not better or worse.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,33 @@ AID_LINE = "A reflective aid, not a diagnosis."
 PACER_LABEL = "both following the pacer"
 
 
+#: Above this many readings the band is drawn from bins (min of low, max of high per bin):
+#: a plot a few hundred pixels wide cannot show more, and the path stays cheap at 90 minutes.
+BAND_MAX_POINTS = 1200
+
+
+def thin_band(
+    t: np.ndarray, low: np.ndarray, high: np.ndarray, max_points: int = BAND_MAX_POINTS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """At most ``max_points`` bins: first time, lowest low and highest high of each bin
+    (``nan`` where a bin holds no band, so gaps in the band stay gaps)."""
+    n = t.size
+    if n <= max_points:
+        return t, low, high
+    k = -(-n // max_points)  # readings per bin
+    pad = (-n) % k
+
+    def binned(a: np.ndarray) -> np.ndarray:
+        return np.concatenate((a, np.full(pad, np.nan))).reshape(-1, k)
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-nan bins give nan, as wanted
+        return binned(t)[:, 0], np.nanmin(binned(low), axis=1), np.nanmax(binned(high), axis=1)
+
+
 def band_path(t: np.ndarray, low: np.ndarray, high: np.ndarray) -> QPainterPath:
     """Closed polygons between ``low`` and ``high`` over each run of finite values."""
+    t, low, high = thin_band(t, low, high)
     path = QPainterPath()
     ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(t)
     for a, b in true_runs(np.arange(t.size, dtype=float), ok):
@@ -80,6 +106,7 @@ class SynchronyPanel(QFrame):
         pi.addItem(self.band, ignoreBounds=True)
         self.band.setZValue(-5)
         self.curve = pg.PlotDataItem(connect="finite")
+        self.curve.setDownsampling(auto=True, method="peak")
         pi.addItem(self.curve)
         self.in_phase = pg.ScatterPlotItem(symbol="o", size=7)
         self.anti_phase = pg.ScatterPlotItem(symbol="t", size=8)

@@ -188,9 +188,10 @@ class HeartRateTrace(pg.PlotWidget):
         if abs(now_s - self._scrolled_to) < px_s and pacer is self._scrolled_pacer:
             return
         self._scrolled_to, self._scrolled_pacer = now_s, pacer
-        t0 = now_s - self.window_s
-        # A short look-ahead right of the dotted "now" line shows the pacer's next breaths.
-        t1 = now_s + LOOK_AHEAD * self.window_s
+        # A short look-ahead right of the dotted "now" line shows the pacer's next breaths;
+        # in the first minutes the window starts at 0 and "now" moves right.
+        t0 = max(now_s - self.window_s, 0.0)
+        t1 = t0 + (1.0 + LOOK_AHEAD) * self.window_s
         self.setXRange(t0, t1, padding=0)
         self.now_line.setPos(now_s)
         spans = in_breath_spans(pacer, t0, t1) if pacer is not None else []

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from biofeedback.ble_backend import BleBackend
-from biofeedback.commands.replay import add_lsl_options
+from biofeedback.commands.replay import add_dashboard_options, add_lsl_options, dashboard
 from biofeedback.errors import UserError
 from biofeedback.paths import new_session_path
 from biofeedback.session import SessionController, run_until_done
@@ -53,6 +53,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--no-ui", action="store_true", help="terminal view instead of the dashboard")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    add_dashboard_options(p)
     p.add_argument(
         "--pace-bpm",
         type=float,
@@ -131,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(controller: SessionController, out: Path, args: argparse.Namespace) -> int:
+    window = dashboard(args, f"live session -> {out.name}")
     # On a terminal the live table of every strap's values; in a log or pipe, status lines.
     table = (
         TerminalView(controller, title=f"live session -> {out.name}", clock=controller.session_time)
@@ -148,11 +150,14 @@ def _run(controller: SessionController, out: Path, args: argparse.Namespace) -> 
     with controller:  # stopped (straps disconnected, file closed) however this block is left
         if args.pace_bpm:
             controller.set_pacer(args.pace_bpm)
-        with table if table is not None else contextlib.nullcontext():
-            run_until_done(
-                controller, duration_s=args.duration, on_tick=None if table else show_lines
-            )
-    if table is None:
+        if window is not None:
+            window(controller)
+        else:
+            with table if table is not None else contextlib.nullcontext():
+                run_until_done(
+                    controller, duration_s=args.duration, on_tick=None if table else show_lines
+                )
+    if window is None and table is None:
         show_lines()
     stats = controller.stats
     error = controller.error

@@ -53,7 +53,7 @@ def dashboard(args: argparse.Namespace, title: str) -> Callable[[SessionControll
     loads Qt otherwise); without a display it says so in one line and the terminal view runs.
     """
     shot = bool(args.screenshot or args.screenshot_pacer)
-    if args.no_ui or args.quiet:
+    if args.no_ui or getattr(args, "quiet", False):
         if shot:
             raise UserError("--screenshot needs the dashboard; leave out --no-ui and --quiet")
         return None

@@ -2,7 +2,8 @@
 and markers (stream layout in :mod:`biofeedback.lsl`).
 
 :class:`LslPublisher` is a listener: call it with every session item (beats, events), as the
-session controller and :func:`biofeedback.runner.run_source` do for their consumers. Beat
+session controller does for its listeners
+(:meth:`biofeedback.session.SessionController.add_listener`). Beat
 ``t_s`` on the session clock becomes the LSL time stamp ``session_start_lsl + t_s``, where
 ``session_start_lsl`` is the LSL clock at the session's time 0. In a live session or a
 real-time replay that is the moment the beat happened; in a faster replay it is the

@@ -174,3 +174,19 @@ def test_settings_words() -> None:
     # Cycle 60 / 5.5 = 10.91 s, minus the 1 s hold: 9.91 s, 40 % in (3.96 s), 60 % out (5.95 s).
     assert describe_settings(s) == "5.5 breaths/min · in 4.0 s, out 5.9 s · hold 1 s full"
     assert describe_settings(None) == "pacer off"
+
+
+def test_band_thinned_to_bin_extremes() -> None:
+    from ui.synchrony_panel import thin_band
+
+    t = np.arange(3000.0)
+    low = np.sin(t / 7.0)
+    low[:30] = np.nan  # no band yet at the start
+    high = low + 1.0
+    bt, bl, bh = thin_band(t, low, high, max_points=1000)
+    assert bt.size == 1000 and np.array_equal(bt, t[::3])
+    np.testing.assert_array_equal(bl[10:], np.min(low[30:].reshape(-1, 3), axis=1))
+    np.testing.assert_array_equal(bh[10:], np.max(high[30:].reshape(-1, 3), axis=1))
+    assert np.isnan(bl[:10]).all() and np.isnan(bh[:10]).all()
+    short = thin_band(t[:50], low[:50], high[:50])
+    assert short[0].size == 50
