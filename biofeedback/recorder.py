@@ -10,15 +10,17 @@ and :func:`record_to_file` writes a source to a new file as fast as it goes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from biofeedback.beats import Beat, Event, EventKind, Packet, SourceItem
 from biofeedback.sources import BeatSource
-from biofeedback.store import SessionWriter
+from biofeedback.store import SessionFileError, SessionWriter, one_line
 
 __all__ = ["RecordStats", "Recorder", "record_source", "record_to_file"]
 
@@ -62,6 +64,10 @@ class Recorder:
     ) -> None:
         self.writer = writer
         self.consumers: tuple[Consumer, ...] = tuple(consumers)
+        #: Why recording stopped early (one line), or ``None``.
+        self.write_error: str | None = None
+        #: Called with :attr:`write_error` when a write fails (the controller shows it).
+        self.on_write_error: Callable[[str], None] | None = None
         self.stats = stats if stats is not None else RecordStats()
         self._participants: Mapping[str, Mapping[str, Any]] = {}
         self._written: dict[str, dict[str, Any]] = {}
@@ -82,17 +88,43 @@ class Recorder:
             self._written[role] = dict(info)
             self.writer.set_participant(role, info)
 
+    def _write(self, item: SourceItem) -> None:
+        assert self.writer is not None
+        self.writer.write(item)
+        if isinstance(item, Event) and item.kind == EventKind.CONNECT and item.role:
+            # A live source learns its device's name, battery ... at each connect.
+            info = dict(self._participants.get(item.role, {}))
+            if info and info != self._written.get(item.role):
+                self._written[item.role] = info
+                self.writer.set_participant(item.role, info)
+
+    def _write_failed(self, exc: Exception, t_s: float) -> None:
+        """A full disk or an unwritable file: stop recording, keep the live session going."""
+        self.write_error = (
+            f"recording stopped at {t_s:.0f} s: {one_line(exc)}; the live view goes on, but "
+            "nothing after that is saved"
+        )
+        log.error("%s", self.write_error)
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            with contextlib.suppress(Exception):  # what was committed stays readable
+                writer.close()
+        if self.on_write_error is not None:
+            self.on_write_error(self.write_error)
+
     def handle(self, item: SourceItem) -> None:
-        """Record one item, count it and hand it to every consumer."""
+        """Record one item, count it and hand it to every consumer.
+
+        A write that fails (disk full, file gone read-only) ends the recording with one clear
+        message (:attr:`write_error`, also passed to :attr:`on_write_error`); the consumers
+        (the live view) go on.
+        """
         stats = self.stats
         if self.writer is not None:
-            self.writer.write(item)
-            if isinstance(item, Event) and item.kind == EventKind.CONNECT and item.role:
-                # A live source learns its device's name, battery ... at each connect.
-                info = dict(self._participants.get(item.role, {}))
-                if info and info != self._written.get(item.role):
-                    self._written[item.role] = info
-                    self.writer.set_participant(item.role, info)
+            try:
+                self._write(item)
+            except (OSError, sqlite3.Error, SessionFileError) as exc:
+                self._write_failed(exc, item.t_s)
         if isinstance(item, Packet):
             stats.packets += 1
         elif isinstance(item, Beat):
@@ -108,8 +140,11 @@ class Recorder:
         classifies its last beats). The caller closes the writer."""
         end = Event(self.stats.last_t_s, EventKind.END, None, {})
         if self.writer is not None:
-            self.writer.write_event(end)
-            self.writer.flush()
+            try:
+                self.writer.write_event(end)
+                self.writer.flush()
+            except (OSError, sqlite3.Error, SessionFileError) as exc:
+                self._write_failed(exc, end.t_s)
         self.stats.events[end.kind] = self.stats.events.get(end.kind, 0) + 1
         for c in self.consumers:
             self._deliver(c, end)

@@ -200,9 +200,9 @@ def _from_pages(data: bytes, found: Salvage) -> None:
     found.events = [events[k] for k in sorted(events)]
     found.beats = sorted(beats.values(), key=lambda b: (b[4], b[0], b[1]))
     if not found.meta:
-        for k, v in meta_pairs.items():
+        for key, text in meta_pairs.items():
             try:
-                found.meta[k] = json.loads(v)
+                found.meta[key] = json.loads(text)
             except json.JSONDecodeError:
                 continue
 

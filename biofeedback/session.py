@@ -106,6 +106,11 @@ class SessionController:
     config : EngineConfig, optional
     synchrony : bool or None
         Live synchrony (default: on when the roles hold a therapist and a client).
+    live_values : bool
+        Feed the engine (default). ``False`` when nobody looks at the session while it runs
+        (a headless replay that prints only counts): items are still decoded, recorded and
+        given to listeners, but no live values are computed, which is most of the work
+        (``benchmarks/long_session.py``); :meth:`snapshot` then stays at the start.
 
     Attributes
     ----------
@@ -122,6 +127,7 @@ class SessionController:
         overwrite: bool = False,
         config: EngineConfig | None = None,
         synchrony: bool | None = None,
+        live_values: bool = True,
     ) -> None:
         self.source = source
         self.engine = Engine(source.roles, config, synchrony, strap_state=source.initial_state)
@@ -129,7 +135,9 @@ class SessionController:
             self.engine.set_device_info(role, info)
         self.path = None if record_to is None else os.fspath(record_to)
         self._overwrite = overwrite
-        self._recorder = Recorder(None, [self.engine.feed])
+        self._recorder = Recorder(None, [self.engine.feed] if live_values else [])
+        # A full disk ends the recording, not the session: the message goes to every view.
+        self._recorder.on_write_error = lambda msg: self.engine.set_status(message=msg)
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

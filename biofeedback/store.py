@@ -274,8 +274,9 @@ class SessionWriter:
                 if self._dirty and time.monotonic() - self._last_commit >= self.commit_interval_s:
                     try:
                         self._commit()
-                    except sqlite3.Error:  # pragma: no cover - disk full etc.
-                        log.exception("could not commit session data to %s", self.path)
+                    except sqlite3.Error as exc:  # disk full etc.: the next write reports it
+                        log.error("could not commit session data to %s: %s", self.path, exc)
+                        return
 
     def close(self) -> None:
         """Commit, checkpoint the WAL into the main file and close."""

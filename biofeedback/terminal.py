@@ -151,6 +151,8 @@ def render_snapshot(
     if snap.pacer_bpm is not None:
         guide = breathing_guide(snap.pacer_timeline, snap.t_s if now_s is None else now_s)
         head = Text.assemble(head, "\n", (guide, "cyan"))
+    if snap.message:  # e.g. "recording stopped ...: database or disk is full"
+        head = Text.assemble(head, "\n", (snap.message, "bold red"))
     table = Table(
         expand=False, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1)
     )

@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
                 window=dashboard(args, title),
                 listeners=publishers,
                 setup=lambda c: attach_snapshots(publishers, c),
+                live_values=True if publishers else None,
             )
         finally:
             for pub in publishers:

@@ -133,6 +133,7 @@ def play(
     listeners: Sequence[Listener] = (),
     window: Callable[[SessionController], bool] | None = None,
     setup: Callable[[SessionController], None] | None = None,
+    live_values: bool | None = None,
 ) -> tuple[SessionController, bool]:
     """Run ``source`` through a session controller to its end (or Ctrl-C / SIGTERM) with the
     live terminal view unless ``quiet``, or in the dashboard ``window`` (until it is closed).
@@ -143,7 +144,11 @@ def play(
     Exception
         What ended the session early (a damaged file ...), after the recording was closed.
     """
-    controller = SessionController(source, record_to=record_to)
+    # Without a view (or an LSL outlet: ``live_values=True``) nothing reads live values until
+    # the end, where only counts are printed: skip computing them (most of a replay's work).
+    if live_values is None:
+        live_values = not quiet or window is not None
+    controller = SessionController(source, record_to=record_to, live_values=live_values)
     for fn in listeners:
         controller.add_listener(fn)
     if setup is not None:  # e.g. LSL outlets that read the controller's snapshots
@@ -199,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
             record_to=args.record,
             listeners=[keep_beats, *publishers],
             setup=lambda c: attach_snapshots(publishers, c),
+            live_values=True if publishers else None,
         )
     finally:
         for pub in publishers:

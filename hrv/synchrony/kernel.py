@@ -45,6 +45,10 @@ def lag_samples(max_lag_s: float, fs_hz: float) -> NDArray[np.intp]:
     return np.arange(-lmax, lmax + 1, dtype=np.intp)
 
 
+#: Most memory one block of :func:`all_pairs_z` product sums may take (bytes).
+PAIR_SUMS_BLOCK_BYTES = 32 * 2**20
+
+
 def t_side(x: FloatArray) -> FloatArray:
     """Therapist-side factors ``(..., 6, w)``: m, m x, m x^2, m u, m u x, m u^2."""
     w = x.shape[-1]
@@ -148,10 +152,20 @@ def all_pairs_z(
 ) -> FloatArray:
     """Fisher z ``(K, K, n_lags)`` for every therapist segment ``i`` against client segment ``j``.
 
-    One matrix product: every sum is ``sum_w f(therapist_i) g(client_j)``.
+    Matrix products: every sum is ``sum_w f(therapist_i) g(client_j)``. The product sums of all
+    pairs take ``K * 6 * K * 3 * L`` doubles (765 MB for a 3-hour session), so therapist
+    segments go through in blocks of at most :data:`PAIR_SUMS_BLOCK_BYTES`; each block's
+    correlations are final before the next (same values, bounded memory).
     """
     k = anchors.size
+    n_lags = 2 * lmax + 1
     a = t_side(therapist_windows(x, anchors, w)).reshape(k * 6, w)
     v = client_view(client_stretches(y, anchors, lmax, w), w).reshape(-1, w)
-    s = (a @ v.T).reshape(k, 6, k, 3, 2 * lmax + 1)[..., ::-1]
-    return fisher_z(r_from_sums(s.transpose(0, 2, 4, 1, 3), min_count))
+    out = np.empty((k, k, n_lags))
+    per_row = 6 * k * 3 * n_lags * 8
+    rows = max(1, PAIR_SUMS_BLOCK_BYTES // max(per_row, 1))
+    for i in range(0, k, rows):
+        j = min(k, i + rows)
+        s = (a[6 * i : 6 * j] @ v.T).reshape(j - i, 6, k, 3, n_lags)[..., ::-1]
+        out[i:j] = fisher_z(r_from_sums(s.transpose(0, 2, 4, 1, 3), min_count))
+    return out

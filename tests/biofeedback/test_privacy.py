@@ -120,7 +120,7 @@ def test_the_hook_sees_an_internet_socket(internet_sockets):
     assert internet_sockets == [(socket.AF_INET, socket.SOCK_DGRAM)]
 
 
-def test_reading_commands_open_no_network_socket(tmp_path, internet_sockets, capsys):
+def test_reading_commands_open_no_network_socket(tmp_path, internet_sockets, capsys, open_umask):
     session = tmp_path / "s.session"
     shutil.copyfile(SOLO, session)
     for argv in (
@@ -133,3 +133,5 @@ def test_reading_commands_open_no_network_socket(tmp_path, internet_sockets, cap
         assert main(argv) == 0, argv
         assert internet_sockets == [], argv
     capsys.readouterr()
+    # The session list's cache of headline numbers is private too.
+    assert _mode(tmp_path / ".library-index.json") == 0o600

@@ -74,7 +74,7 @@ def _dialog(qtbot, settings, specs, tmp_path, **kw):
 
 def _scan(qtbot, d):
     d.start_scan()
-    qtbot.waitUntil(lambda: d.scan_button.isEnabled() and bool(d.found), timeout=15000)
+    qtbot.waitUntil(lambda: d.scan_button.isEnabled() and bool(d.found), timeout=30000)
 
 
 def _row(d, address):
@@ -106,7 +106,7 @@ def test_scan_assign_connect_and_remembered_after_restart(qtbot, tmp_path):
         d.show()
         d.grab().save(os.path.join(SHOTS, "connect-dialog.png"))
     d.connect_button.click()
-    qtbot.waitUntil(lambda: d.result() == QDialog.DialogCode.Accepted, timeout=20000)
+    qtbot.waitUntil(lambda: d.result() == QDialog.DialogCode.Accepted, timeout=40000)
     ctl = d.controller
     snap = ctl.snapshot()
     assert {r: snap.participants[r].strap.state for r in ("client", "therapist")} == {
@@ -143,7 +143,7 @@ def test_strap_that_does_not_answer_and_strap_without_rr(qtbot, tmp_path):
     d.connect_button.click()
     qtbot.waitUntil(
         lambda: "did not answer" in d.status.text() and "no beat-to-beat (RR)" in d.status.text(),
-        timeout=20000,
+        timeout=40000,
     )
     text = d.status.text()
     if SHOTS:
@@ -166,3 +166,51 @@ def test_words_for_roles_and_signal():
     assert mode_problem("resonance assessment", {"therapist", "client"}) is None
     assert mode_problem("solo breathing", {"therapist", "client"}) is not None
     assert new_label() != new_label()
+
+
+@pytest.mark.slow
+def test_live_window_from_dialog_to_dashboard(qtbot, tmp_path):
+    """The product path of ``biofeedback live`` with a display: dialog, connect, dashboard
+    with the guided steps; closing the window closes the recording."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.dashboard import Dashboard
+    from ui.session_window import run_live_window
+
+    specs = _specs()
+    settings = UserSettings(tmp_path / "settings.json")
+    settings.remember_resonance("C-LIVE", 5.5)
+    out = tmp_path / "live.session"
+    seen: dict[str, object] = {}
+
+    def drive() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, ConnectDialog) and w.isVisible() and w.found and not seen.get("dlg"):
+                if not w.scan_button.isEnabled():
+                    return
+                seen["dlg"] = w
+                w.role_box(_row(w, ADDR_A)).setCurrentIndex(3)  # solo
+                w.label_box.setCurrentText("C-LIVE")
+                w.connect_button.click()
+            if isinstance(w, Dashboard) and w.isVisible() and "dash" not in seen:
+                seen["dash"] = w
+                seen["rate"] = w.rate_spin.value()
+                seen["panel"] = getattr(w, "side_panel", None)
+                QTimer.singleShot(1500, w.close)
+
+    timer = QTimer()
+    timer.timeout.connect(drive)
+    timer.start(100)
+    try:
+        code = run_live_window(
+            settings, make_backend=lambda: VirtualRadio(specs).backend(), out=out
+        )
+    finally:
+        timer.stop()
+    assert code == 0
+    assert seen["panel"] is not None and seen["rate"] == pytest.approx(5.5)
+    facts = read_facts(out)
+    assert (facts["label"], facts["mode"]) == ("C-LIVE", "solo breathing")
+    assert facts["people"] == ["solo"]
+    assert UserSettings(tmp_path / "settings.json").strap("solo")["address"] == ADDR_A

@@ -48,22 +48,22 @@ def test_whole_session_from_the_window(qtbot, tmp_path):
     panel.start_assessment(at_s=LEAD_S)
     with ctl:
         window.start_timers()
-        qtbot.waitUntil(source.paused.is_set, timeout=20000)
+        qtbot.waitUntil(source.paused.is_set, timeout=40000)
         # Held at 20 s: a marker with text and a pacer change from the window's own controls.
         window.marker_text.setText("settling in")
         window.add_marker()
         window.rate_spin.setValue(5.0)
         window.toggle_pacer()  # on at 5/min
-        qtbot.waitUntil(lambda: window.pacer_running(), timeout=5000)
+        qtbot.waitUntil(lambda: window.pacer_running(), timeout=15000)
         window.toggle_pacer()  # and off again before the assessment
-        qtbot.waitUntil(lambda: not window.pacer_running(), timeout=5000)
+        qtbot.waitUntil(lambda: not window.pacer_running(), timeout=15000)
         panel.tick()
         qtbot.wait(50)  # let the layout settle before looking
         assert panel.countdown.text() in ("0:40", "0:41")  # 60 s from 0, held near 20 s
         if SHOTS:
             window.grab().save(os.path.join(SHOTS, "baseline-countdown.png"))
         source.resume.set()
-        qtbot.waitUntil(lambda: panel.result is not None, timeout=60000)
+        qtbot.waitUntil(lambda: panel.result is not None, timeout=120000)
         window.refresh()
         qtbot.wait(100)
         if SHOTS:
