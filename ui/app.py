@@ -191,7 +191,7 @@ def run_dashboard(controller: Any, options: DashboardOptions) -> bool:
     if options.settings is not None:
         add_guided_steps(window, controller, roles, options.settings, options.label or "")
     signalled = {"hit": False}
-    handlers: dict[int, Any] = {}
+    handlers: dict[signal.Signals, Any] = {}
 
     def on_signal(_signum: int, _frame: Any) -> None:
         signalled["hit"] = True

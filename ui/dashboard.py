@@ -112,7 +112,7 @@ class Dashboard(QMainWindow):
         self.dyad = {"therapist", "client"} <= set(self.roles)
         self.theme = THEMES[theme]
         self.font_pt = font_pt
-        self.cursor = 0
+        self.event_cursor = 0  # (not `cursor`: that is QWidget's mouse cursor)
         self.timeline = PacerTimeline()
         self.frames = 0
         self._snap_version = -1
@@ -299,14 +299,15 @@ class Dashboard(QMainWindow):
             ("Ctrl+T", self.toggle_theme),
             ("Ctrl+S", self.toggle_sound),
         ):
-            QShortcut(QKeySequence(keys), self, activated=fn)
+            QShortcut(QKeySequence(keys), self).activated.connect(fn)
 
     # -- look and feel ---------------------------------------------------------------------
 
     def apply_theme(self) -> None:
         th, pt = self.theme, self.font_pt
         self.setStyleSheet(stylesheet(th, pt))
-        for w in (*self.traces.values(), *self.panels.values(), self.pacer):
+        themed: list[Any] = [*self.traces.values(), *self.panels.values(), self.pacer]
+        for w in themed:
             w.apply_theme(th, pt)
         if self.synchrony is not None:
             self.synchrony.apply_theme(th, pt)
@@ -471,7 +472,7 @@ class Dashboard(QMainWindow):
     def refresh(self) -> None:
         """One data frame: pull the snapshot and new events, redraw what moved."""
         snap = self.controller.snapshot()
-        events, self.cursor = self.controller.events_since(self.cursor)
+        events, self.event_cursor = self.controller.events_since(self.event_cursor)
         self.show_snapshot(snap, events, self.clock())
 
     def _take_pacer_events(self, events: Sequence[Any]) -> None:

@@ -40,7 +40,7 @@ class PacerWindow(QWidget):
         lay.addWidget(self.pacer, 3)
         lay.addLayout(right, 2)
         for key in ("Esc", "F"):
-            QShortcut(QKeySequence(key), self, activated=self.toggle_full_screen)
+            QShortcut(QKeySequence(key), self).activated.connect(self.toggle_full_screen)
         self.apply_theme(theme, font_pt)
 
     def apply_theme(self, theme: Theme, font_pt: float) -> None:

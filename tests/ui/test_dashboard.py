@@ -171,3 +171,20 @@ def test_soak_3000_frames_memory_stays_flat(qtbot) -> None:
     assert clock[2999] - clock[0] > 200.0 and len(versions) > 150, (clock, len(versions))
     # Data grows by a few kB per session second; a leak per frame would show as megabytes.
     assert marks[2999] - marks[1000] < 12.0, marks
+
+
+def test_font_size_keys_and_fit_at_1366(qtbot, played) -> None:
+    from PySide6.QtGui import QFontInfo
+
+    w = _window(qtbot, played["dyad"])
+    w.refresh()
+    hr = w.panels["client"].values["hr"]
+    before = QFontInfo(hr.font()).pointSizeF()
+    w.change_font(+2)  # what Ctrl++ does
+    w.refresh()
+    assert w.font_pt == 12.0
+    assert QFontInfo(hr.font()).pointSizeF() == pytest.approx(before * 1.2, rel=0.1)
+    # Everything still fits a 1366-pixel-wide screen at 12 pt, with real values shown.
+    assert w.minimumSizeHint().width() <= 1366
+    w.change_font(-100)
+    assert w.font_pt == 7.0  # bounded
