@@ -214,3 +214,24 @@ def test_live_window_from_dialog_to_dashboard(qtbot, tmp_path):
     assert (facts["label"], facts["mode"]) == ("C-LIVE", "solo breathing")
     assert facts["people"] == ["solo"]
     assert UserSettings(tmp_path / "settings.json").strap("solo")["address"] == ADDR_A
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Bluetooth is turned off: turn it on and try again.",
+        "This program may not use Bluetooth: allow your terminal app in System Settings > "
+        "Privacy & Security > Bluetooth, then start it again.",
+    ],
+)
+def test_bluetooth_off_or_not_allowed_is_said_in_the_dialog(qtbot, tmp_path, monkeypatch, words):
+    from biofeedback.straps import BluetoothUnavailable
+
+    async def no_bluetooth(*_a, **_k):
+        raise BluetoothUnavailable(words)
+
+    monkeypatch.setattr("ui.connect_dialog.scan", no_bluetooth)
+    d, _ = _dialog(qtbot, UserSettings(tmp_path / "s.json"), _specs(), tmp_path)
+    d.start_scan()
+    qtbot.waitUntil(lambda: d.status.text() == words, timeout=30000)
+    assert d.scan_button.isEnabled() and not d.connect_button.isEnabled()
