@@ -3,7 +3,9 @@
 Every ``biofeedback SUBCOMMAND`` named in ``README.md`` and ``docs/*.md`` must be a subcommand of
 the real parser, and every ``--option`` must exist: on that subcommand when it is written as part
 of a ``biofeedback ...`` command, otherwise on some subcommand (an option named in prose).
-Commands of other programs (pip, pytest, make, systemctl ...) are left alone.
+Commands of other programs (pip, pytest, make, systemctl ...) are left alone. The other way
+round, the command table of ``docs/developers.md`` names every subcommand and option, and every
+relative link in the guides points at a file and heading that exist.
 """
 
 from __future__ import annotations
@@ -173,3 +175,24 @@ def test_links_between_the_guides_resolve(path: Path) -> None:
         if not linked.exists() or (anchor and anchor not in _anchors(linked)):
             broken.append(target)
     assert broken == []
+
+
+def test_the_developers_guide_names_every_subcommand_and_option() -> None:
+    """The other direction: the CLI table in docs/developers.md is complete. A new subcommand or
+    option fails here until the guide names it (in backticks, in its subcommand's row)."""
+    text = (ROOT / "docs" / "developers.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `([a-z-]+)` \|.*$", text, re.M)}
+    missing = []
+    for name, parser in COMMANDS.items():
+        row = rows.get(name)
+        if row is None:
+            missing.append(f"biofeedback {name}")
+            continue
+        options = _options(parser).union(*(_options(n) for n in _sub_parsers(parser).values()))
+        spans = " ".join(INLINE.findall(row))
+        missing += [
+            f"biofeedback {name} {opt}"
+            for opt in sorted(options - {"--help"})
+            if not re.search(rf"(?<![\w-]){re.escape(opt)}(?![\w-])", spans)
+        ]
+    assert missing == [], "add these to the command table of docs/developers.md"
