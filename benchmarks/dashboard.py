@@ -15,6 +15,14 @@ for flatness (ratio = 10 min / 90 min).
 ``--screenshot`` path, which runs the same timers) for ``CPU_WALL_S`` seconds of wall time
 against the same replay without a window (``--no-ui --quiet``): CPU seconds of the child
 process (all threads) per wall second, as a share of one core.
+
+**Memory over a 3-hour replay.** The 3-hour simulated dyad of ``benchmarks/long_session.py``
+replayed at max speed through the session controller (every live value computed) with the
+dashboard window open offscreen, refreshed (``Dashboard.refresh`` plus the repaint) once every
+``REFRESH_EVERY_S`` session-seconds: the worker thread waits at each refresh point until the
+window has drawn, so the frames fall at the same session times on every run. Resident memory
+(``/proc/self/statm``) in a fresh process after the 30-minute warm-up and at 1, 2 and 3 hours;
+ratio = 30 min / 3 h (1 = flat).
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ import numpy as np
 
 FRAMES = 300
 CPU_WALL_S = 30.0
+REFRESH_EVERY_S = 5.0
+MEMORY_MARKS_S = (1800.0, 3600.0, 7200.0, 10800.0)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -177,6 +187,102 @@ def cpu_share(ui: bool, wall_s: float = CPU_WALL_S) -> float:
     return cpu / wall
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def replay_rss_child(path: str) -> None:
+    """Replay ``path`` with the dashboard (see the module docstring); print the RSS marks.
+
+    Runs in a fresh process (``replay_rss``): one ``BENCH`` line on stderr holding
+    ``session_s:rss_mb`` pairs and the frame count.
+    """
+    import threading
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from biofeedback.session import SessionController
+    from biofeedback.sources.replay import ReplaySource
+    from ui.dashboard import Dashboard
+
+    app = QApplication.instance() or QApplication([])
+    source = ReplaySource(path, speed=None)
+    ctl = SessionController(source)
+    window = Dashboard(ctl, source.roles)
+    window.resize(1366, 768)
+    window.show()
+    app.processEvents()
+    due, drawn = threading.Event(), threading.Event()
+    state = {"next_s": REFRESH_EVERY_S, "at_s": 0.0}
+
+    def gate(item: Any) -> None:  # worker thread: hold here until the window has drawn
+        if item.t_s >= state["next_s"]:
+            state["at_s"] = state["next_s"]
+            state["next_s"] += REFRESH_EVERY_S
+            drawn.clear()
+            due.set()
+            while not drawn.wait(1.0):
+                if not ctl.running:
+                    return
+
+    ctl.add_listener(gate)
+    marks: dict[float, float] = {}
+    pending = list(MEMORY_MARKS_S)
+    frames = 0
+    with ctl:
+        while True:
+            if not due.wait(0.5):
+                if not ctl.running:
+                    break
+                continue
+            due.clear()
+            window.refresh()
+            window.pacer.tick()
+            app.processEvents()
+            frames += 1
+            if pending and state["at_s"] >= pending[0]:
+                marks[pending.pop(0)] = _rss_mb()
+            drawn.set()
+        ctl.wait()
+    window.refresh()
+    app.processEvents()
+    frames += 1
+    for mark_s in pending:  # the last mark falls on the session's end
+        marks[mark_s] = _rss_mb()
+    pairs = " ".join(f"{t:.0f}:{v:.1f}" for t, v in marks.items())
+    print(f"BENCH {frames} {pairs}", file=sys.stderr)
+
+
+def replay_rss(path: Path) -> tuple[int, dict[float, float]]:
+    """Frames drawn and resident MB at each of ``MEMORY_MARKS_S`` (fresh child process)."""
+    from benchmarks.long_session import _child
+
+    script = f"from benchmarks.dashboard import replay_rss_child; replay_rss_child({str(path)!r})"
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    frames, *pairs = _child([], script)
+    return int(frames), {float(t): float(v) for t, v in (p.split(":") for p in pairs)}
+
+
+def memory_row(path: Path) -> dict[str, Any]:
+    """The benchmark row for :func:`replay_rss` of a 3-hour session at ``path``."""
+    frames, marks = replay_rss(path)
+    warm, end = marks[MEMORY_MARKS_S[0]], marks[MEMORY_MARKS_S[-1]]
+    ratio = warm / end
+    flat = "flat" if 1 / ratio <= 1.1 else "NOT flat"
+    return {
+        "name": "replay of 3 h at max speed with the dashboard offscreen: RSS at 3 h (MB)",
+        "ours_s": end,
+        "baseline_name": "after the 30-minute warm-up (MB)",
+        "baseline_s": warm,
+        "ratio": ratio,
+        "note": f"{flat} (3 h / 30 min = {1 / ratio:.3f}, goal <= 1.1); {frames} frames, one per "
+        f"{REFRESH_EVERY_S:g} session-s; "
+        + ", ".join(f"{t / 3600:g} h {v:.1f}" for t, v in marks.items()),
+    }
+
+
 def _p95(v: list[float]) -> float:
     return float(np.percentile(v, 95))
 
@@ -210,4 +316,10 @@ def run() -> list[dict[str, Any]]:
             "without (goal < 15 %)",
         }
     )
+    from benchmarks.long_session import HOURS, _simulate
+
+    with tempfile.TemporaryDirectory(prefix="bench-dash-") as tmp:
+        long = Path(tmp) / f"{HOURS:g}_hours.session"
+        _simulate(long)
+        rows.append(memory_row(long))
     return rows
