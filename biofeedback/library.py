@@ -423,3 +423,15 @@ def date_words(date_utc: Any) -> str:
     if dt.tzinfo is not None:
         dt = dt.astimezone(_dt.UTC)
     return dt.strftime("%Y-%m-%d %H:%M")
+
+
+def duration_words(s: float | None) -> str:
+    """A session's length as ``m:ss`` (``h:mm:ss`` from one hour), or a dash when unknown."""
+    if s is None:
+        return "–"
+    t = round(s)
+    return (
+        f"{t // 3600}:{(t % 3600) // 60:02d}:{t % 60:02d}"
+        if t >= 3600
+        else f"{t // 60}:{t % 60:02d}"
+    )

@@ -33,7 +33,8 @@ def _num(v: float, fmt: str = ".0f", unit: str = "") -> str:
     return f"{v:{fmt}}{unit}"
 
 
-def _clock(t_s: float) -> str:
+def clock_text(t_s: float) -> str:
+    """Session time as ``mm:ss`` (``h:mm:ss`` from one hour), never negative."""
     t = max(0, int(t_s))
     return (
         f"{t // 3600:d}:{t % 3600 // 60:02d}:{t % 60:02d}"
@@ -48,7 +49,8 @@ def describe_event(e: Event) -> str:
     d = e.data
     if e.kind == EventKind.GAP:
         return (
-            f"{who}no beats from {_clock(d.get('start_s', 0))} to {_clock(d.get('end_s', 0))}"
+            f"{who}no beats from {clock_text(d.get('start_s', 0))} "
+            f"to {clock_text(d.get('end_s', 0))}"
             f" ({d.get('reason', 'gap')})"
         )
     if e.kind == EventKind.PACER:
@@ -147,7 +149,7 @@ def render_snapshot(
     ``now_s`` is the current session time for the breathing guide (default: the snapshot's).
     """
     pacer = "off" if snap.pacer_bpm is None else f"{snap.pacer_bpm:g} breaths/min"
-    head = Text.assemble((title, "bold"), f"   session time {_clock(snap.t_s)}   pacer {pacer}")
+    head = Text.assemble((title, "bold"), f"   session time {clock_text(snap.t_s)}   pacer {pacer}")
     if snap.pacer_bpm is not None:
         guide = breathing_guide(snap.pacer_timeline, snap.t_s if now_s is None else now_s)
         head = Text.assemble(head, "\n", (guide, "cyan"))
@@ -202,7 +204,7 @@ def render_snapshot(
     coreg_text = _coregulation_text(snap)
     events = Table.grid()
     for e in snap.recent_events[-6:]:
-        events.add_row(Text(f"{_clock(e.t_s)}  {describe_event(e)}", style="dim"))
+        events.add_row(Text(f"{clock_text(e.t_s)}  {describe_event(e)}", style="dim"))
     return Group(head, table, legend, note_text, sync_text, coreg_text, events)
 
 

@@ -12,39 +12,17 @@ from typing import Any
 
 from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QVBoxLayout
 
-from biofeedback.terminal import describe_event
+from biofeedback.terminal import clock_text, describe_event
 
 __all__ = ["MAX_ROWS", "EventsList", "event_line"]
 
 MAX_ROWS = 500
 
 
-def _clock(t_s: float) -> str:
-    t = max(0, int(t_s))
-    return (
-        f"{t // 3600:d}:{t % 3600 // 60:02d}:{t % 60:02d}"
-        if t >= 3600
-        else f"{t // 60:02d}:{t % 60:02d}"
-    )
-
-
 def event_line(e: Any) -> str:
-    """``mm:ss  words`` for one event; pacer events name all their settings."""
-    text = describe_event(e)
-    if e.kind == "pacer":
-        d = e.data
-        rate = float(d.get("rate_bpm") or 0.0)
-        if rate > 0:
-            share = float(d.get("inhale_share", 0.5))
-            text = f"pacer at {rate:g} breaths/min, in {share * 100:.0f} % of the breath"
-            holds = [
-                f"hold {float(d[k]):g} s {word}"
-                for k, word in (("hold_after_inhale_s", "full"), ("hold_after_exhale_s", "empty"))
-                if float(d.get(k) or 0.0) > 0
-            ]
-            if holds:
-                text += ", " + ", ".join(holds)
-    return f"{_clock(e.t_s)}  {text}"
+    """``mm:ss  words`` for one event, worded as in the terminal view (pacer events name all
+    their settings there)."""
+    return f"{clock_text(e.t_s)}  {describe_event(e)}"
 
 
 class EventsList(QFrame):

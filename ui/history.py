@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from biofeedback.library import Library, SessionEntry, date_words
+from biofeedback.library import Library, SessionEntry, date_words, duration_words
 from biofeedback.paths import user_data_dir
 from biofeedback.trends import label_trends
 
@@ -51,17 +51,6 @@ TREND_MEASURES = (
     ("rsa_amplitude_ms", "RSA at the personal rate (ms)"),
 )
 INK = "#0072B2"  # Okabe-Ito blue; neutral, no judgement of up or down
-
-
-def _duration(s: float | None) -> str:
-    if s is None:
-        return "–"
-    t = round(s)
-    return (
-        f"{t // 3600}:{(t % 3600) // 60:02d}:{t % 60:02d}"
-        if t >= 3600
-        else f"{t // 60}:{t % 60:02d}"
-    )
 
 
 def _per_person(e: SessionEntry, key: str, spec: str) -> str:
@@ -228,7 +217,7 @@ class HistoryWindow(QWidget):
             } - {None}
             cells = [
                 e.name, date_words(f.get("date_utc")), f.get("label") or "–", f.get("mode") or "–",
-                _duration(f.get("duration_s")), " / ".join(f.get("people") or []),
+                duration_words(f.get("duration_s")), " / ".join(f.get("people") or []),
                 _per_person(e, "mean_hr_bpm", "{:.1f}"),
                 _per_person(e, "resting_rmssd_ms", "{:.1f}"),
                 " / ".join(sorted(sources)) or "–",

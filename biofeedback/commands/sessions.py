@@ -73,22 +73,11 @@ def _fmt(v: Any, spec: str) -> str:
     return "–" if v is None else spec.format(v)
 
 
-def _duration(s: float | None) -> str:
-    if s is None:
-        return "–"
-    t = round(s)
-    return (
-        f"{t // 3600}:{(t % 3600) // 60:02d}:{t % 60:02d}"
-        if t >= 3600
-        else f"{t // 60}:{t % 60:02d}"
-    )
-
-
 def table(entries) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    from biofeedback.library import date_words
+    from biofeedback.library import date_words, duration_words
 
     t = Table(title="Sessions (oldest first)", title_justify="left")
     for col, right in (("name", False), ("date (UTC)", False), ("label", False), ("mode", False),
@@ -110,7 +99,7 @@ def table(entries) -> str:
         sources = {people.get(r, {}).get("resting_from") for r in roles} - {None}
         t.add_row(
             e.name, date_words(f.get("date_utc")), f.get("label") or "–", f.get("mode") or "–",
-            _duration(f.get("duration_s")), " / ".join(roles), per("mean_hr_bpm", "{:.1f}"),
+            duration_words(f.get("duration_s")), " / ".join(roles), per("mean_hr_bpm", "{:.1f}"),
             per("rmssd_ms", "{:.1f}"), per("resting_rmssd_ms", "{:.1f}"),
             " / ".join(sorted(sources)) or "–",
         )  # fmt: skip

@@ -57,11 +57,22 @@ class PlaybackClock:
     reached at wall time ``start + t_s / speed``. (Not the breathing pacer.)
 
     ``speed=None`` never sleeps (as fast as possible), but still yields to the event loop.
+
+    When the machine cannot keep up (the item due at ``t_s`` is handed out more than
+    :attr:`SLIP_S` wall seconds late), the clock slips: playback goes on from that item at the
+    same speed instead of rushing to catch up, so :meth:`now` never runs ahead of the data a
+    front end has been given (a dashboard would otherwise scroll past empty traces). The clock
+    never steps back: while it is ahead of a slipped anchor it holds still.
     """
+
+    #: Lateness (wall seconds) beyond which the clock slips rather than catching up.
+    SLIP_S = 0.5
 
     def __init__(self, speed: float | None) -> None:
         self.speed = speed
         self._t0: float | None = None
+        self._shown = 0.0
+        self._limit_s = 0.0  # the item being waited for, or the last one handed out
         self._interrupt = asyncio.Event()
 
     def interrupt(self) -> None:
@@ -73,16 +84,24 @@ class PlaybackClock:
         """The session time being played now, or ``None`` before the start or at max speed."""
         if self.speed is None or self._t0 is None:
             return None
-        return (time.monotonic() - self._t0) * self.speed
+        played = (time.monotonic() - self._t0) * self.speed
+        # While an item is being processed the clock may not run more than SLIP_S past it.
+        played = min(played, self._limit_s + self.SLIP_S * self.speed)
+        self._shown = max(self._shown, played)
+        return self._shown
 
     async def wait_until(self, t_s: float) -> None:
         if self.speed is None:
             await asyncio.sleep(0)
             return
         now = time.monotonic()
+        self._limit_s = max(self._limit_s, t_s)
         if self._t0 is None:
             self._t0 = now - t_s / self.speed
         delay = self._t0 + t_s / self.speed - now
+        if delay < -self.SLIP_S:
+            self._t0 = now - t_s / self.speed  # slip: go on from here at the same speed
+            delay = 0.0
         if delay <= 0 or self._interrupt.is_set():
             await asyncio.sleep(0)
             return

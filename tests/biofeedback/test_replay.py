@@ -98,3 +98,30 @@ def test_record_of_a_replay_survives_sigkill(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert set(result["participants"]) == {"therapist", "client"}
     assert result["participants"]["client"]["n_beats"] > 0
+
+
+def test_playback_clock_slips_instead_of_running_ahead_of_the_data():
+    import asyncio
+
+    from biofeedback.sources import PlaybackClock
+
+    async def play() -> list[tuple[float, float]]:
+        clock = PlaybackClock(speed=10.0)
+        seen = []
+        for t_s in (0.0, 1.0, 2.0, 3.0):
+            await clock.wait_until(t_s)
+            if t_s == 1.0:
+                time.sleep(1.0)  # a stall: 10 s of session time at 10x, far beyond SLIP_S
+            now = clock.now()
+            assert now is not None
+            seen.append((t_s, now))
+        return seen
+
+    seen = asyncio.run(play())
+    # During the stall the clock stops SLIP_S (wall) past the item being processed, instead of
+    # the 10 s it would have run; afterwards the items are handed out from there on.
+    for t_s, now in seen:
+        assert t_s - 1e-9 <= now <= t_s + 10.0 * PlaybackClock.SLIP_S + 1e-9, seen
+    # Shown time never steps back.
+    shown = [now for _, now in seen]
+    assert shown == sorted(shown)

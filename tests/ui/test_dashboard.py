@@ -167,8 +167,10 @@ def test_soak_3000_frames_memory_stays_flat(qtbot) -> None:
     ctl.stop()
     w.close()
     assert w.frames == 3000
-    # Live data all along: the session moved on by minutes while the frames were drawn.
-    assert clock[2999] - clock[0] > 200.0 and len(versions) > 150, (clock, len(versions))
+    # Live data all along: the session moved on while the frames were drawn. The 1 ms sleep
+    # per frame alone makes 3000 frames last >= 3 s, i.e. >= 45 s of session at 15x; how much
+    # more depends on how fast this machine renders, so no larger figure is asserted.
+    assert clock[2999] - clock[0] > 30.0 and len(versions) > 150, (clock, len(versions))
     # Data grows by a few kB per session second; a leak per frame would show as megabytes.
     assert marks[2999] - marks[1000] < 12.0, marks
 
