@@ -208,7 +208,8 @@ def render_snapshot(
     return Group(head, table, legend, note_text, sync_text, coreg_text, events)
 
 
-_STATE_WORDS = {
+#: Words for a person's heart-rate rise state (:class:`biofeedback.snapshot.CoregulationSnapshot`).
+RISE_STATE_WORDS = {
     None: "no rise so far",
     "rising": "rising",
     "settling": "settling",
@@ -221,7 +222,7 @@ def _coregulation_text(snap: Snapshot) -> Text:
     co = snap.coregulation
     if not co.states:
         return Text("")
-    states = ", ".join(f"{role} {_STATE_WORDS.get(st, st)}" for role, st in co.states.items())
+    states = ", ".join(f"{role} {RISE_STATE_WORDS.get(st, st)}" for role, st in co.states.items())
     text = Text.assemble(("heart-rate rises: ", "bold"), states, (f"  ({NOT_A_DIAGNOSIS})", "dim"))
     for e in co.episodes[-2:]:
         text.append("\n          " + describe_episode(e), style="dim")

@@ -39,6 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from biofeedback.terminal import clock_text
+from hrv.episode_words import describe_episode
 from hrv.pacer import (
     HOLD_RANGE_S,
     INHALE_SHARE_RANGE,
@@ -116,6 +118,7 @@ class Dashboard(QMainWindow):
         self.timeline = PacerTimeline()
         self.frames = 0
         self._snap_version = -1
+        self._episodes_shown = 0
         self._last_snap: Any = None
         self.pacer_window: PacerWindow | None = None
         self.report_work: Any = None  # ui.history.SessionReportButton, made on first use
@@ -505,13 +508,15 @@ class Dashboard(QMainWindow):
         version = snap.version
         moved = version != self._snap_version
         self._snap_version = version
+        coreg = getattr(snap, "coregulation", None)
         for role, trace in self.traces.items():
             p = snap.participants.get(role)
             if p is not None and moved:
                 b = p.beats
                 key = _beats_key(p)
                 trace.update_beats(key, b.t_s, b.hr_bpm, b.artifact, b.after_gap, now_s)
-                self.panels[role].update_person(version, p, now_s, running)
+                rise = coreg.states.get(role) if coreg is not None else None
+                self.panels[role].update_person(version, p, now_s, running, rise)
             trace.scroll(now_s, self.timeline)
         if self.pacer_window is not None and self.pacer_window.isVisible():
             p = snap.participants.get(self.pacer_window.role)
@@ -521,6 +526,13 @@ class Dashboard(QMainWindow):
                     _beats_key(p), b.t_s, b.hr_bpm, b.artifact, b.after_gap, now_s
                 )
             self.pacer_window.trace.scroll(now_s, self.timeline)
+        episodes = coreg.episodes if coreg is not None else ()
+        if len(episodes) > self._episodes_shown:  # finished heart-rate rises, in words
+            self.events.add_lines(
+                f"{clock_text(e.start_s)}  {describe_episode(e)}"
+                for e in episodes[self._episodes_shown :]
+            )
+            self._episodes_shown = len(episodes)
         if self.synchrony is not None:
             self.synchrony.update_synchrony(snap.synchrony_history, snap.synchrony, now_s)
         message = getattr(snap, "message", None)

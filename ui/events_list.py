@@ -54,5 +54,13 @@ class EventsList(QFrame):
         if added:
             self.list.scrollToBottom()
 
+    def add_lines(self, lines: Iterable[str]) -> None:
+        """Add finished lines of text (e.g. a heart-rate rise described in words)."""
+        for line in lines:
+            self.list.addItem(line)
+        while self.list.count() > MAX_ROWS:
+            self.list.takeItem(0)
+        self.list.scrollToBottom()
+
     def lines(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from biofeedback.terminal import RISE_STATE_WORDS
 from ui.theme import Theme, role_style
 
 __all__ = ["PersonPanel", "rmssd_trend", "strap_words"]
@@ -148,8 +149,14 @@ class PersonPanel(QFrame):
         self.spark.setBackground(theme.panel)
         self.spark_curve.setPen(pg.mkPen(style.color, width=1.5, style=style.dash))
 
-    def update_person(self, version: int, p: Any, now_s: float, paced: bool) -> None:
-        """Show participant snapshot ``p`` (only when ``version`` changed)."""
+    def update_person(
+        self, version: int, p: Any, now_s: float, paced: bool, rise_state: str | None = None
+    ) -> None:
+        """Show participant snapshot ``p`` (only when ``version`` changed).
+
+        ``rise_state`` is the person's heart-rate rise state from the snapshot's co-regulation
+        part (``rising``, ``settling``, ``settled`` or ``None``), shown in words.
+        """
         if version == self._version:
             return
         self._version = version
@@ -174,6 +181,8 @@ class PersonPanel(QFrame):
         strap = getattr(p, "strap", None)
         self.strap.setText(strap_words(strap) if strap is not None else str(p.connection))
         notes = []
+        if rise_state is not None:
+            notes.append(f"heart rate {RISE_STATE_WORDS.get(rise_state, rise_state)}")
         if not p.reliable:
             notes.append(f"? unreliable: {p.unreliable_reason or 'too little data'}")
         if p.gaps:

@@ -190,3 +190,37 @@ def test_font_size_keys_and_fit_at_1366(qtbot, played) -> None:
     assert w.minimumSizeHint().width() <= 1366
     w.change_font(-100)
     assert w.font_pt == 7.0  # bounded
+
+
+def test_heart_rate_rises_are_shown_in_the_panel_and_the_events(qtbot, played) -> None:
+    """The live co-regulation part of the snapshot reaches the window: the person's rise state
+    in words on their panel, and each finished episode once, as its sentence, in the events."""
+    import dataclasses
+
+    from biofeedback.snapshot import CoregulationSnapshot
+    from hrv.episodes import Episode
+
+    w = _window(qtbot, played["dyad"])
+    snap = played["dyad"].snapshot()
+    ep = Episode("client", 426.0, 450.0, 489.0, 22.0, 39.0, 80.0, "steady")
+    rising = dataclasses.replace(
+        snap,
+        version=snap.version + 1,
+        coregulation=CoregulationSnapshot(states={"client": "rising", "therapist": None}),
+    )
+    w.show_snapshot(rising, [], PLAYED_S)
+    assert "heart rate rising" in w.panels["client"].note.text()
+    assert "heart rate" not in w.panels["therapist"].note.text()
+    settled = dataclasses.replace(
+        snap,
+        version=snap.version + 2,
+        coregulation=CoregulationSnapshot(states={"client": "settled"}, episodes=(ep,)),
+    )
+    for _ in range(3):  # the same episode in later frames is not listed again
+        w.show_snapshot(settled, [], PLAYED_S)
+    assert "heart rate settled again" in w.panels["client"].note.text()
+    lines = [line for line in w.events.lines() if "heart rate rose" in line]
+    assert lines == [
+        "07:06  The client's heart rate rose by 22 beats/min at 7:06 and settled within 39 s "
+        "of its peak; the therapist's stayed steady meanwhile."
+    ]
