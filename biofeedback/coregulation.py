@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hrv.artifacts import ArtifactResult
+from hrv.episode_records import PersonBeats, find_coregulation
 from hrv.episode_words import describe_episode
-from hrv.episodes import PersonBeats, find_coregulation
 
 if TYPE_CHECKING:
     from biofeedback.analysis import SessionInput

@@ -61,10 +61,13 @@ stayed above their own onset level for ``onset_min_s``; ``unknown`` when under
 ``other_min_valid`` (70 %) of that stretch is usable for them (gap, artifacts, no reference
 yet); else ``steady``.
 
-Streaming equals batch: :class:`EpisodeTracker` takes beats one by one; :func:`find_episodes`
-feeds a whole record through it, so a live session and its later analysis give the same
+Streaming equals batch: :class:`EpisodeTracker` takes beats one by one;
+:func:`hrv.episode_records.find_episodes` feeds a whole record through it, so a live session and its later analysis give the same
 episodes (with a baseline reference, the live tracker can only use it once the baseline has
 ended).
+
+Whole records are searched by :mod:`hrv.episode_records` (the same trackers, fed a record
+at once, so offline equals live).
 """
 
 from __future__ import annotations
@@ -81,11 +84,9 @@ __all__ = [
     "Episode",
     "EpisodeParams",
     "EpisodeTracker",
-    "PersonBeats",
     "Reference",
     "baseline_reference",
-    "find_coregulation",
-    "find_episodes",
+    "feed_record",
     "smoothed_hr",
 ]
 
@@ -515,7 +516,7 @@ def smoothed_hr(
 ) -> NDArray[np.float64]:
     """The detector's smoothed 1 Hz heart rate (beats/min; index = second), ``nan`` = missing."""
     tr = EpisodeTracker("", params, reference=Reference(0.0, 0.0))
-    _feed(tr, t_s, rr_ms, flagged, after_gap)
+    feed_record(tr, t_s, rr_ms, flagged, after_gap)
     tr.finish()
     return np.asarray(tr._smooth, dtype=np.float64)
 
@@ -544,13 +545,15 @@ def _robust_reference(values: NDArray[np.float64], min_n: int = 30) -> Reference
     return Reference(med, _MAD_TO_SD * float(np.median(np.abs(vals - med))))
 
 
-def _feed(
+def feed_record(
     tr: EpisodeTracker,
     t_s: NDArray[np.float64],
     rr_ms: NDArray[np.float64],
     flagged: NDArray[np.bool_] | None,
     after_gap: NDArray[np.bool_] | None,
 ) -> None:
+    """Feed a whole record (beat times s, RR ms, optional artifact and after-gap marks) to a
+    tracker beat by beat, as the live engine would."""
     t = np.asarray(t_s, dtype=np.float64).tolist()
     rr = np.asarray(rr_ms, dtype=np.float64).tolist()
     n = len(t)
@@ -558,64 +561,3 @@ def _feed(
     ag = [False] * n if after_gap is None else np.asarray(after_gap, dtype=bool).tolist()
     for i in range(n):
         tr.add_beat(t[i], rr[i], fl[i], ag[i])
-
-
-@dataclass(frozen=True)
-class PersonBeats:
-    """One person's beats for :func:`find_coregulation`."""
-
-    t_s: NDArray[np.float64]
-    rr_ms: NDArray[np.float64]
-    flagged: NDArray[np.bool_] | None = None
-    after_gap: NDArray[np.bool_] | None = None
-
-
-def find_episodes(
-    person: str,
-    t_s: NDArray[np.float64],
-    rr_ms: NDArray[np.float64],
-    flagged: NDArray[np.bool_] | None = None,
-    after_gap: NDArray[np.bool_] | None = None,
-    reference: Reference | None = None,
-    params: EpisodeParams | None = None,
-) -> list[Episode]:
-    """Episodes of one person's record (``other`` unset). Short or empty input gives ``[]``."""
-    tr = EpisodeTracker(person, params, reference)
-    _feed(tr, t_s, rr_ms, flagged, after_gap)
-    tr.finish()
-    return list(tr.episodes)
-
-
-def find_coregulation(
-    people: Mapping[str, PersonBeats],
-    baseline: tuple[float, float] | None = None,
-    params: EpisodeParams | None = None,
-) -> tuple[str, list[Episode]]:
-    """Episodes of one or two people with the other's response.
-
-    Parameters
-    ----------
-    people : mapping role -> PersonBeats
-    baseline : (start_s, end_s), optional
-        The resting-baseline stretch; used as everyone's reference when each person has at
-        least 30 usable seconds in it, else the rolling reference is used for everyone.
-
-    Returns
-    -------
-    reference : str
-        ``"baseline"`` or ``"rolling"``.
-    episodes : list of Episode
-    """
-    refs: dict[str, Reference] = {}
-    if baseline is not None:
-        for r, b in people.items():
-            ref = baseline_reference(b.t_s, b.rr_ms, baseline, b.flagged, b.after_gap, params)
-            if ref is None:
-                refs = {}
-                break
-            refs[r] = ref
-    tracker = CoregulationTracker(list(people), params, refs)
-    for r, b in people.items():
-        _feed(tracker.trackers[r], b.t_s, b.rr_ms, b.flagged, b.after_gap)
-    tracker.finish()
-    return tracker.reference, tracker.episodes()

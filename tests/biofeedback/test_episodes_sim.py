@@ -26,8 +26,8 @@ from biofeedback.simulate import (
 )
 from biofeedback.terminal import render_snapshot
 from hrv.artifacts import correct_artifacts
+from hrv.episode_records import PersonBeats, find_coregulation
 from hrv.episode_words import describe_episode
-from hrv.episodes import PersonBeats, find_coregulation
 
 ROOT = Path(__file__).resolve().parents[2]
 DYAD = ROOT / "sample_data" / "dyad_session.session"

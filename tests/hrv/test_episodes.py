@@ -11,15 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hrv.episode_records import PersonBeats, find_coregulation, find_episodes
 from hrv.episode_words import describe_episode
 from hrv.episodes import (
     CoregulationTracker,
     Episode,
     EpisodeTracker,
-    PersonBeats,
     Reference,
-    find_coregulation,
-    find_episodes,
 )
 
 
