@@ -62,9 +62,9 @@ stayed above their own onset level for ``onset_min_s``; ``unknown`` when under
 yet); else ``steady``.
 
 Streaming equals batch: :class:`EpisodeTracker` takes beats one by one;
-:func:`hrv.episode_records.find_episodes` feeds a whole record through it, so a live session and its later analysis give the same
-episodes (with a baseline reference, the live tracker can only use it once the baseline has
-ended).
+:func:`hrv.episode_records.find_episodes` feeds a whole record through it, so a live session
+and its later analysis give the same episodes (with a baseline reference, the live tracker
+can only use it once the baseline has ended).
 
 Whole records are searched by :mod:`hrv.episode_records` (the same trackers, fed a record
 at once, so offline equals live).
