@@ -12,14 +12,17 @@ methods of :class:`biofeedback.session.SessionController`) for everything else:
   as events; the pacer drawn is rebuilt from those recorded events, so what the screen shows
   is what the recording holds.
 
-Keyboard: Up/Down pacer rate ±0.1 breaths/min, Space start/stop the pacer, F11 the
-full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a marker, Ctrl++/Ctrl+- font size,
-Ctrl+T light/dark.
+Keyboard (:data:`ui.keys.DASHBOARD_KEYS`): Up/Down pacer rate ±0.1 breaths/min, Space
+start/stop the pacer, F11 the full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a
+marker, Ctrl++ (or Ctrl+=) / Ctrl+- font size, Ctrl+T light/dark. They work wherever the focus
+is in the window, except that the marker field keeps the keys typed into it and a focused
+pacer field keeps its arrow keys.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +30,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -50,6 +52,7 @@ from hrv.pacer import (
 )
 from ui.breath_tone import BreathTone
 from ui.events_list import EventsList
+from ui.keys import DASHBOARD_KEYS, PACER_WINDOW_KEYS, PacerSpinBox, install_keys
 from ui.pacer_widget import PacerWidget
 from ui.pacer_window import PacerWindow
 from ui.person_panel import PersonPanel
@@ -65,6 +68,9 @@ log = logging.getLogger(__name__)
 DATA_HZ = 25
 #: Font sizes Ctrl+/Ctrl- move between, points.
 FONT_RANGE_PT = (7.0, 22.0)
+#: How long a pacer change sent to the controller may take to come back as a recorded event
+#: before the window stops waiting for it (s of wall time; it normally takes one frame).
+ECHO_TIMEOUT_S = 2.0
 
 
 def _beats_key(p: Any) -> tuple:
@@ -116,6 +122,8 @@ class Dashboard(QMainWindow):
         self.font_pt = font_pt
         self.event_cursor = 0  # (not `cursor`: that is QWidget's mouse cursor)
         self.timeline = PacerTimeline()
+        # Pacer changes sent but not yet back as recorded events: (monotonic s, settings).
+        self._in_flight: list[tuple[float, PacerSettings | None]] = []
         self.frames = 0
         self._snap_version = -1
         self._episodes_shown = 0
@@ -245,7 +253,7 @@ class Dashboard(QMainWindow):
         grid.setVerticalSpacing(2)
 
         def spin(lo: float, hi: float, step: float, value: float, suffix: str, decimals: int):
-            s = QDoubleSpinBox()
+            s = PacerSpinBox()
             s.setRange(lo, hi)
             s.setSingleStep(step)
             s.setDecimals(decimals)
@@ -275,12 +283,15 @@ class Dashboard(QMainWindow):
         lay.addLayout(grid)
         buttons = QGridLayout()
         self.start_button = QPushButton("start pacer")
+        self.start_button.setToolTip("start or stop the pacer (Space)")
         self.start_button.clicked.connect(self.toggle_pacer)
         self.shape_button = QPushButton("bar")
         self.shape_button.clicked.connect(self.toggle_shape)
         full = QPushButton("full screen")
+        full.setToolTip("the full-screen pacer for the client (F11; Esc leaves full screen)")
         full.clicked.connect(self.open_pacer_window)
         self.sound_button = QPushButton("sound on")
+        self.sound_button.setToolTip("a soft tone following the breath (Ctrl+S)")
         self.sound_button.clicked.connect(self.toggle_sound)
         buttons.addWidget(self.start_button, 0, 0)
         buttons.addWidget(self.shape_button, 0, 1)
@@ -289,20 +300,26 @@ class Dashboard(QMainWindow):
         lay.addLayout(buttons)
         return box
 
+    def _key_actions(self) -> dict[str, Any]:
+        """What each action of :mod:`ui.keys` does in this window."""
+        return {
+            "rate_up": lambda: self.step_rate(+1),
+            "rate_down": lambda: self.step_rate(-1),
+            "toggle_pacer": self.toggle_pacer,
+            "full_screen": self.open_pacer_window,
+            "sound": self.toggle_sound,
+            "marker": self.marker_text.setFocus,
+            "font_up": lambda: self.change_font(+1),
+            "font_down": lambda: self.change_font(-1),
+            "theme": self.toggle_theme,
+        }
+
     def _shortcuts(self) -> None:
-        for keys, fn in (
-            ("Up", lambda: self.step_rate(+1)),
-            ("Down", lambda: self.step_rate(-1)),
-            ("Space", self.toggle_pacer),
-            ("F11", self.open_pacer_window),
-            ("Ctrl+M", self.marker_text.setFocus),
-            ("Ctrl++", lambda: self.change_font(+1)),
-            ("Ctrl+=", lambda: self.change_font(+1)),
-            ("Ctrl+-", lambda: self.change_font(-1)),
-            ("Ctrl+T", self.toggle_theme),
-            ("Ctrl+S", self.toggle_sound),
-        ):
-            QShortcut(QKeySequence(keys), self).activated.connect(fn)
+        install_keys(self, DASHBOARD_KEYS, self._key_actions())
+        # Esc in the marker field leaves it (nothing recorded), so Space paces again.
+        leave = QShortcut(QKeySequence("Esc"), self.marker_text)
+        leave.setContext(Qt.ShortcutContext.WidgetShortcut)
+        leave.activated.connect(self._leave_marker_field)
 
     # -- look and feel ---------------------------------------------------------------------
 
@@ -350,7 +367,18 @@ class Dashboard(QMainWindow):
         )
 
     def pacer_running(self) -> bool:
+        """Whether the recorded pacer is on now."""
         return self.timeline.settings_at(self.clock()) is not None
+
+    def _asked_pacer(self) -> PacerSettings | None:
+        """The pacer last asked for: the newest change still on its way to the recording,
+        else the newest recorded one. Key presses faster than the frames (a held arrow key
+        repeats about 30 times a second) each act on the one before, not on a stale frame."""
+        now = time.monotonic()
+        self._in_flight = [(t, s) for t, s in self._in_flight if now - t < ECHO_TIMEOUT_S]
+        if self._in_flight:
+            return self._in_flight[-1][1]
+        return self.timeline.changes[-1][1] if self.timeline.changes else None
 
     def _send_pacer(self, settings: PacerSettings | None) -> None:
         """Record a pacer change with all its settings (the controller's ``set_pacer``)."""
@@ -358,9 +386,11 @@ class Dashboard(QMainWindow):
             self.controller.set_pacer(settings)
         except (ValueError, RuntimeError) as exc:
             self.show_message(f"pacer not changed: {exc}")
+            return
+        self._in_flight.append((time.monotonic(), settings))
 
     def toggle_pacer(self) -> None:
-        if self.pacer_running():
+        if self._asked_pacer() is not None:
             self._send_pacer(None)
             return
         try:
@@ -371,14 +401,15 @@ class Dashboard(QMainWindow):
         self._send_pacer(settings)
 
     def _settings_edited(self) -> None:
-        if not self.pacer_running():
+        asked = self._asked_pacer()
+        if asked is None:
             return
         try:
             settings = self.settings_from_controls()
         except ValueError as exc:
             self.show_message(str(exc))
             return
-        if settings != self.timeline.settings_at(self.clock()):
+        if settings != asked:
             self._send_pacer(settings)
 
     def _show_settings(self, settings: PacerSettings | None) -> None:
@@ -422,6 +453,8 @@ class Dashboard(QMainWindow):
             self.pacer_window = PacerWindow(role, self.theme, self.font_pt, self.clock)
             self.pacer_window.pacer.set_timeline(self.timeline)
             self.pacer_window.pacer.set_shape(self.pacer.shape)
+            # The pacer keys work there too (the window handles its own full-screen keys).
+            install_keys(self.pacer_window, PACER_WINDOW_KEYS, self._key_actions())
             self._snap_version = -1
         self.pacer_window.showFullScreen()
         return self.pacer_window
@@ -468,9 +501,16 @@ class Dashboard(QMainWindow):
         self.history_window.raise_()
 
     def add_marker(self) -> None:
+        """Record the marker field's text (``marker`` when empty) and leave the field, so
+        that Space and the other keys act on the window again."""
         text = self.marker_text.text().strip() or "marker"
         self.controller.add_marker(text)
+        self._leave_marker_field()
+
+    def _leave_marker_field(self) -> None:
         self.marker_text.clear()
+        if self.marker_text.hasFocus():
+            self.marker_text.clearFocus()
 
     def refresh(self) -> None:
         """One data frame: pull the snapshot and new events, redraw what moved."""
@@ -489,8 +529,14 @@ class Dashboard(QMainWindow):
                 changed = True
             except ValueError as exc:
                 log.warning("pacer event at %.1f s not shown: %s", e.t_s, exc)
+                continue
+            if self._in_flight and self._in_flight[0][1] == settings:
+                self._in_flight.pop(0)  # our own change, back from the recording
+            else:
+                self._in_flight.clear()  # a change from elsewhere (the guided steps)
         if changed:
-            self._show_settings(self.timeline.changes[-1][1])
+            if not self._in_flight:  # else the controls already show what is on its way
+                self._show_settings(self.timeline.changes[-1][1])
             self.pacer.set_timeline(self.timeline)
             if self.pacer_window is not None:
                 self.pacer_window.pacer.set_timeline(self.timeline)
