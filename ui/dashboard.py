@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -241,7 +242,9 @@ class Dashboard(QMainWindow):
     def _build_pacer_column(self) -> QWidget:
         box = QFrame()
         box.setObjectName("panel")
-        box.setFixedWidth(250 if self.dyad else 330)
+        # As narrow as the fields allow at the current text size, at least this wide.
+        box.setMinimumWidth(250 if self.dyad else 330)
+        box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         lay = QVBoxLayout(box)
         lay.setContentsMargins(6, 6, 6, 6)
         title = QLabel("Breathing pacer")
