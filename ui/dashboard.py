@@ -14,16 +14,23 @@ methods of :class:`biofeedback.session.SessionController`) for everything else:
 
 Keyboard (:data:`ui.keys.DASHBOARD_KEYS`): Up/Down pacer rate ±0.1 breaths/min, Space
 start/stop the pacer, F11 the full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a
-marker, Ctrl++ (or Ctrl+=) / Ctrl+- font size, Ctrl+T light/dark. They work wherever the focus
-is in the window, except that the marker field keeps the keys typed into it and a focused
-pacer field keeps its arrow keys.
+marker, Ctrl++ (or Ctrl+=) / Ctrl+- font size, Ctrl+T light/dark, Ctrl+E end the session (asks
+first). They work wherever the focus is in the window, except that the marker field keeps the
+keys typed into it and a focused pacer field keeps its arrow keys.
+
+Ending the session ("end session", Ctrl+E) stops the source (straps disconnect, a replay stops)
+and closes the recording without closing the window: the final values stay on screen, the
+title and the status line say the session ended, and "report" and "sessions" work on the
+closed recording. Closing the window ends the session too.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -31,30 +38,23 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from biofeedback.terminal import clock_text
 from hrv.episode_words import describe_episode
-from hrv.pacer import (
-    HOLD_RANGE_S,
-    INHALE_SHARE_RANGE,
-    RATE_RANGE_BPM,
-    PacerSettings,
-    PacerTimeline,
-)
+from hrv.pacer import PacerSettings, PacerTimeline
 from ui.breath_tone import BreathTone
 from ui.events_list import EventsList
-from ui.keys import DASHBOARD_KEYS, PACER_WINDOW_KEYS, PacerSpinBox, install_keys
-from ui.pacer_widget import PacerWidget
+from ui.keys import DASHBOARD_KEYS, PACER_WINDOW_KEYS, install_keys
+from ui.pacer_controls import PacerControls
 from ui.pacer_window import PacerWindow
 from ui.person_panel import PersonPanel
 from ui.synchrony_panel import SynchronyPanel
@@ -133,6 +133,10 @@ class Dashboard(QMainWindow):
         self.report_work: Any = None  # ui.history.SessionReportButton, made on first use
         self.history_window: Any = None  # ui.history.HistoryWindow, made on first use
         self.tone = BreathTone(self.clock, lambda: self.timeline)
+        self._title = title
+        self._end_requested = False  # "end session" was confirmed
+        self._ended = False  # the session has ended (by itself, by "end session", or failed)
+        self._message_shown: str | None = None
         self.setWindowTitle(title)
         self._build(title)
         self._shortcuts()
@@ -172,14 +176,20 @@ class Dashboard(QMainWindow):
         head.addWidget(self.title_label)
         head.addWidget(self.clock_label)
         head.addWidget(self.message, 1)
+        self.end_button = QPushButton("end session")
+        self.end_button.setToolTip(
+            "stop the straps (or the replay) and close the recording; the window stays open "
+            "(Ctrl+E)"
+        )
+        self.end_button.clicked.connect(self.end_session)
         self.report_button = QPushButton("report")
         self.report_button.setToolTip("write this session's report (HTML) to the reports folder")
         self.report_button.clicked.connect(self.write_report)
         self.history_button = QPushButton("sessions")
         self.history_button.setToolTip("the session library: earlier sessions, reports, trends")
         self.history_button.clicked.connect(self.open_history)
-        for w in (self.window_choice, self.report_button, self.history_button, self.theme_button,
-                  smaller, larger):  # fmt: skip
+        for w in (self.window_choice, self.end_button, self.report_button, self.history_button,
+                  self.theme_button, smaller, larger):  # fmt: skip
             head.addWidget(w)
         root.addLayout(head)
 
@@ -218,10 +228,10 @@ class Dashboard(QMainWindow):
         self.marker_text = QLineEdit()
         self.marker_text.setPlaceholderText("marker text")
         self.marker_text.returnPressed.connect(self.add_marker)
-        add = QPushButton("add marker")
-        add.clicked.connect(self.add_marker)
+        self.marker_button = QPushButton("add marker")
+        self.marker_button.clicked.connect(self.add_marker)
         marker_row.addWidget(self.marker_text, 1)
-        marker_row.addWidget(add)
+        marker_row.addWidget(self.marker_button)
         events_col.addLayout(marker_row)
         bottom.addLayout(events_col, 2 if self.dyad else 1)
         right.addLayout(bottom, 2 if self.dyad else 1)
@@ -240,68 +250,18 @@ class Dashboard(QMainWindow):
         self.side_panel = panel
 
     def _build_pacer_column(self) -> QWidget:
-        box = QFrame()
-        box.setObjectName("panel")
-        # As narrow as the fields allow at the current text size, at least this wide.
-        box.setMinimumWidth(250 if self.dyad else 330)
-        box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(6, 6, 6, 6)
-        title = QLabel("Breathing pacer")
-        title.setObjectName("title")
-        lay.addWidget(title)
-        self.pacer = PacerWidget(self.theme, self.clock)
-        lay.addWidget(self.pacer, 1)
-        grid = QGridLayout()
-        grid.setVerticalSpacing(2)
-
-        def spin(lo: float, hi: float, step: float, value: float, suffix: str, decimals: int):
-            s = PacerSpinBox()
-            s.setRange(lo, hi)
-            s.setSingleStep(step)
-            s.setDecimals(decimals)
-            s.setValue(value)
-            s.setSuffix(suffix)
-            s.setKeyboardTracking(False)
-            s.valueChanged.connect(self._settings_edited)
-            return s
-
-        self.rate_spin = spin(*RATE_RANGE_BPM, 0.1, 6.0, " /min", 1)
-        lo, hi = INHALE_SHARE_RANGE
-        self.share_spin = spin(lo * 100, hi * 100, 5.0, 40.0, " %", 0)
-        self.hold_in_spin = spin(*HOLD_RANGE_S, 0.5, 0.0, " s", 1)
-        self.hold_out_spin = spin(*HOLD_RANGE_S, 0.5, 0.0, " s", 1)
-        for row, (text, w) in enumerate(
-            (
-                ("rate", self.rate_spin),
-                ("breathing in", self.share_spin),
-                ("hold, full", self.hold_in_spin),
-                ("hold, empty", self.hold_out_spin),
-            )
-        ):
-            label = QLabel(text)
-            label.setProperty("muted", True)
-            grid.addWidget(label, row, 0)
-            grid.addWidget(w, row, 1)
-        lay.addLayout(grid)
-        buttons = QGridLayout()
-        self.start_button = QPushButton("start pacer")
-        self.start_button.setToolTip("start or stop the pacer (Space)")
+        column = PacerControls(self.theme, self.clock, 250 if self.dyad else 330)
+        self.pacer_controls, self.pacer = column, column.pacer
+        self.rate_spin, self.share_spin, self.hold_in_spin, self.hold_out_spin = column.spins
+        self.start_button, self.shape_button = column.start_button, column.shape_button
+        self.sound_button = column.sound_button
+        for spin in column.spins:
+            spin.valueChanged.connect(self._settings_edited)
         self.start_button.clicked.connect(self.toggle_pacer)
-        self.shape_button = QPushButton("bar")
         self.shape_button.clicked.connect(self.toggle_shape)
-        full = QPushButton("full screen")
-        full.setToolTip("the full-screen pacer for the client (F11; Esc leaves full screen)")
-        full.clicked.connect(self.open_pacer_window)
-        self.sound_button = QPushButton("sound on")
-        self.sound_button.setToolTip("a soft tone following the breath (Ctrl+S)")
+        column.full_button.clicked.connect(self.open_pacer_window)
         self.sound_button.clicked.connect(self.toggle_sound)
-        buttons.addWidget(self.start_button, 0, 0)
-        buttons.addWidget(self.shape_button, 0, 1)
-        buttons.addWidget(full, 1, 0)
-        buttons.addWidget(self.sound_button, 1, 1)
-        lay.addLayout(buttons)
-        return box
+        return column
 
     def _key_actions(self) -> dict[str, Any]:
         """What each action of :mod:`ui.keys` does in this window."""
@@ -315,6 +275,7 @@ class Dashboard(QMainWindow):
             "font_up": lambda: self.change_font(+1),
             "font_down": lambda: self.change_font(-1),
             "theme": self.toggle_theme,
+            "end_session": self.end_session,
         }
 
     def _shortcuts(self) -> None:
@@ -362,12 +323,7 @@ class Dashboard(QMainWindow):
         return float(self._last_snap.t_s) if self._last_snap is not None else 0.0
 
     def settings_from_controls(self) -> PacerSettings:
-        return PacerSettings(
-            round(self.rate_spin.value(), 1),
-            self.share_spin.value() / 100.0,
-            self.hold_in_spin.value(),
-            self.hold_out_spin.value(),
-        )
+        return self.pacer_controls.settings()
 
     def pacer_running(self) -> bool:
         """Whether the recorded pacer is on now."""
@@ -417,17 +373,7 @@ class Dashboard(QMainWindow):
 
     def _show_settings(self, settings: PacerSettings | None) -> None:
         """Make the controls show the settings in force (without sending them back)."""
-        if settings is None:
-            return
-        for spin, value in (
-            (self.rate_spin, settings.rate_bpm),
-            (self.share_spin, settings.inhale_share * 100.0),
-            (self.hold_in_spin, settings.hold_after_inhale_s),
-            (self.hold_out_spin, settings.hold_after_exhale_s),
-        ):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
+        self.pacer_controls.show_settings(settings)
 
     def step_rate(self, direction: int) -> None:
         self.rate_spin.setValue(round(self.rate_spin.value() + 0.1 * direction, 1))
@@ -502,6 +448,49 @@ class Dashboard(QMainWindow):
             self.history_window.resize(1100, 700)
         self.history_window.show()
         self.history_window.raise_()
+
+    def confirm_end(self) -> bool:
+        """Ask before ending the session: a closed recording cannot be continued."""
+        answer = QMessageBox.question(
+            self,
+            "End session",
+            "End the session now? The straps are disconnected (a replay stops) and the "
+            "recording is closed; it cannot be continued. The window stays open with the final "
+            "values and the report.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def end_session(self) -> None:
+        """The "end session" button (Ctrl+E): after :meth:`confirm_end`, stop the source and
+        close the recording (the controller's ``stop``, on a helper thread: straps can take a
+        moment to disconnect and the window never waits); the window stays open. Does nothing
+        once the session has ended or is ending."""
+        if self._end_requested or self._ended or not getattr(self.controller, "running", False):
+            return
+        if not self.confirm_end():
+            return
+        self._end_requested = True
+        self.end_button.setEnabled(False)
+        self.show_message("ending the session …")
+        threading.Thread(target=self.controller.stop, name="end-session", daemon=True).start()
+
+    def _session_ended(self, snap: Any) -> None:
+        """The session ended (by itself, by "end session", or failed): the title and the status
+        line say so, the final values stay, and what needs a running session (pacer, markers,
+        sound) is switched off. A failure's own message is left standing."""
+        self._ended = True
+        self.setWindowTitle(f"{self._title} — session ended")
+        self.end_button.setText("session ended")
+        for w in (self.end_button, self.start_button, self.marker_text, self.marker_button):
+            w.setEnabled(False)
+        if self.tone.playing:
+            self.toggle_sound()
+        if not getattr(snap, "message", None):
+            path = getattr(snap, "path", None)
+            closed = f"; recording closed: {Path(path).name}" if path else ""
+            self.show_message(f"session ended{closed}")
 
     def add_marker(self) -> None:
         """Record the marker field's text (``marker`` when empty) and leave the field, so
@@ -586,10 +575,12 @@ class Dashboard(QMainWindow):
             self.synchrony.update_synchrony(snap.synchrony_history, snap.synchrony, now_s)
         message = getattr(snap, "message", None)
         state = getattr(snap, "state", "")
-        if message:
+        if state in ("ended", "failed") and not self._ended:
+            self._session_ended(snap)
+        # Shown when it changes, so a later line of the window's own (the report's) stays.
+        if message and message != self._message_shown:
+            self._message_shown = message
             self.show_message(message)
-        elif state == "ended":
-            self.show_message("session ended")
 
     def closeEvent(self, event) -> None:
         self.stop_timers()

@@ -401,7 +401,7 @@ class SessionReportButton:
             return None
         recording = getattr(controller, "path", None) is not None
         if recording and getattr(controller, "running", False):
-            self.say("the report can be written once the session has ended (stop it first)")
+            self.say("the report can be written once the session has ended (end session first)")
             return None
         folder = self.reports_dir or user_data_dir() / "reports"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -33,6 +33,7 @@ DASHBOARD_KEYS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("Ctrl++", "Ctrl+="), "font_up", "larger text"),
     (("Ctrl+-",), "font_down", "smaller text"),
     (("Ctrl+T",), "theme", "light or dark colours"),
+    (("Ctrl+E",), "end_session", "end the session (asks first); the window stays open"),
 )
 
 #: The full-screen pacer window's own keys; Up, Down and Space act there as in the dashboard,

@@ -172,8 +172,8 @@ def test_full_screen_pacer_keys(qtbot, live) -> None:
     assert wait_pacer_events(qtbot, ctl, 3)[-1]["rate_bpm"] == 0.0
 
 
-def test_font_theme_and_sound_keys(qtbot, live) -> None:
-    _, w = live
+def test_font_theme_sound_and_end_keys(qtbot, live) -> None:
+    ctl, w = live
     hr = w.panels["client"].values["hr"]  # a "bignum": 1.6 times the window's size
 
     def shown_pt() -> float:
@@ -208,6 +208,14 @@ def test_font_theme_and_sound_keys(qtbot, live) -> None:
         assert w.tone.playing and w.sound_button.text() == "sound off"
         press(K.Key_S, CTRL)
         assert not w.tone.playing and w.sound_button.text() == "sound on"
+    # Ctrl+E asks first (answered here without the dialog): No keeps the session going.
+    asked = []
+    w.confirm_end = lambda: asked.append(1) or len(asked) > 1
+    press(K.Key_E, CTRL)
+    assert asked == [1] and ctl.running
+    press(K.Key_E, CTRL)
+    qtbot.waitUntil(lambda: not ctl.running, timeout=10000)
+    qtbot.waitUntil(lambda: w.end_button.text() == "session ended", timeout=5000)
 
 
 def _documented_keys(markdown: str) -> set[str]:
