@@ -233,7 +233,7 @@ class HistoryWindow(QWidget):
                 self.table.setItem(row, col, item)
         n = len(self.entries)
         self.status.setText(f"{n} session{'s' if n != 1 else ''} in {self.library.folder}")
-        labels = sorted({e.facts.get("label") for e in self.entries if e.facts.get("label")})
+        labels = sorted({str(e.facts["label"]) for e in self.entries if e.facts.get("label")})
         current = self.label_choice.currentText()
         self.label_choice.blockSignals(True)
         self.label_choice.clear()
