@@ -266,7 +266,7 @@ class LiveSynchrony:
     def set_pacer(self, t_s: float, rate_bpm: float) -> None:
         """The pacer runs at ``rate_bpm`` breaths/min from ``t_s`` on (0 = off)."""
         self._pacer.append((float(t_s), float(rate_bpm)))
-        self._pacer.sort()
+        self._pacer.sort(key=lambda change: change[0])  # at one time the later change wins
         if len(self._pacer) > 64:  # keep the schedule bounded: only the rate in force matters
             self._pacer = self._pacer[-64:]
 
