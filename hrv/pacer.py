@@ -359,17 +359,11 @@ class PacerTimeline:
         """The rate-only schedule ``[(t_s, rate_bpm)]`` (0 = off) that synchrony and RSA take.
 
         The one place such schedules are derived from the pacer (see
-        :mod:`hrv.pacer_schedule`). Of several changes at one time only the last (the one in
-        force) is kept, so sorting the schedule can never reorder them.
+        :mod:`hrv.pacer_schedule`). Every change is listed, in order; of several at one time
+        the last is in force, so a schedule may be sorted by time only (a stable sort), never
+        by ``(t_s, rate_bpm)``.
         """
-        out: list[tuple[float, float]] = []
-        for t_s, settings in self.changes:
-            change = (float(t_s), 0.0 if settings is None else settings.rate_bpm)
-            if out and out[-1][0] == change[0]:
-                out[-1] = change
-            else:
-                out.append(change)
-        return out
+        return [(t_s, 0.0 if s is None else s.rate_bpm) for t_s, s in self.changes]
 
     def rate_bpm_at(self, t_s: ArrayLike) -> FloatArray | float:
         """Pacer rate in breaths per minute at ``t_s``; ``nan`` while off.

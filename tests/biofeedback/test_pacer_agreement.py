@@ -57,7 +57,7 @@ def test_offline_rate_schedule_matches_the_live_engine() -> None:
     live = engine.snapshot().pacer_timeline
     offline = _offline()
 
-    assert offline.pacer_changes() == [(60.0, 6.0), (150.0, 0.0), (240.0, 4.5)]
+    assert offline.pacer_changes() == [(60.0, 6.0), (150.0, 5.5), (150.0, 0.0), (240.0, 4.5)]
     assert offline.pacer_changes() == live.rate_changes()
     offline_bpm = [pacer_rate_at(offline.pacer_changes(), t) for t in TIMES_S]
     live_bpm = [0.0 if math.isnan(r) else r for r in live.rate_bpm_at(TIMES_S)]
