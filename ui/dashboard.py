@@ -209,6 +209,7 @@ class Dashboard(QMainWindow):
             col = QVBoxLayout()
             col.setSpacing(2)
             trace = HeartRateTrace(role, self.theme, self.font_pt)
+            trace.scroll_phase = len(self.traces) / len(self.roles)  # one trace moves a frame
             panel = PersonPanel(role, self.theme, self.font_pt)
             col.addWidget(panel)
             col.addWidget(trace, 1)

@@ -150,8 +150,8 @@ class PersonPanel(QFrame):
         self.apply_theme(theme, font_pt)
 
     def _spark_range(self, t: np.ndarray, v: np.ndarray) -> None:
-        """Fit the sparkline's view to its data now, as autorange would: pyqtgraph's autorange
-        runs while painting and then paints the plot a second time."""
+        """Fit the sparkline's view to its data now, as autorange would (pyqtgraph's autorange
+        runs while painting, and then the plot is painted a second time)."""
         ok = np.isfinite(v)
         if not ok.any():
             return
@@ -162,6 +162,9 @@ class PersonPanel(QFrame):
             yRange=(lo - pad, hi + pad),
             padding=0,
         )
+        # Apply the new range now: pyqtgraph would do it at the start of the next paint,
+        # and moving the drawing there makes Qt paint the plot a second time.
+        self.spark.getPlotItem().getViewBox().prepareForPaint()
 
     def apply_theme(self, theme: Theme, font_pt: float) -> None:
         style = role_style(theme, self.role)
