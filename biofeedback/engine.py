@@ -286,6 +286,8 @@ class Engine:
             p = self._person(item.role)
             p.append(item)
             self._version += 1
+        if self._sync is not None and item.role in ("therapist", "client"):
+            self._sync.heard(item.role, item.t_s)
         found = p.classify(item)
         with self._lock:
             p.mark(found, item.t_s)
