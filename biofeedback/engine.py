@@ -12,6 +12,9 @@ After **each beat**, per participant:
 * artifact classes (:class:`hrv.artifacts.StreamingArtifactClassifier`, the Lipponen &
   Tarvainen rules on trailing windows): a beat's class is final 2 to 4 beats after it
   arrives, and beats still waiting count as normal until then;
+* the current heart rate: 60000 / the median of the newest 5 intervals of the last 15 s
+  that the artifact check has not flagged (:func:`biofeedback.participant.current_hr_bpm`),
+  so one premature beat and its compensating pause never make it jump;
 * over the last ``rmssd_window_s`` (60 s): RMSSD from the successive differences of
   adjacent, unflagged intervals (a difference touching a flagged interval or spanning a
   recording gap is left out, not interpolated), mean HR, the artifact burden (percent of
@@ -133,6 +136,12 @@ class EngineConfig:
     snapshot_beats_s : float
         How many seconds of recent beats a snapshot holds as arrays (default 300 s; at most
         ``history_s`` are kept).
+    current_hr_beats : int
+        The shown current heart rate is 60000 / the median of this many of the newest
+        intervals the artifact check has not flagged (5; see
+        :func:`biofeedback.participant.current_hr_bpm`).
+    current_hr_window_s : float
+        ... taken from the last this many seconds of beats only (15 s).
     """
 
     rmssd_window_s: float = 60.0
@@ -146,6 +155,8 @@ class EngineConfig:
     artifact_batch: int = 3
     recent_events: int = 20
     snapshot_beats_s: float = 300.0
+    current_hr_beats: int = 5
+    current_hr_window_s: float = 15.0
 
     def __post_init__(self) -> None:
         longest = max(
@@ -154,6 +165,8 @@ class EngineConfig:
             self.rsa_window_s,
             self.coherence_window_s,
         )
+        if self.current_hr_beats < 1:
+            raise ValueError(f"current_hr_beats must be at least 1, got {self.current_hr_beats}")
         if self.history_s < longest:
             raise ValueError(
                 f"history_s ({self.history_s}) must cover the longest window ({longest})"

@@ -42,7 +42,13 @@ from hrv.time_domain import time_domain
 if TYPE_CHECKING:
     from biofeedback.engine import EngineConfig
 
-__all__ = ["BeatRing", "ParticipantState", "window_breaks", "with_device_info"]
+__all__ = [
+    "BeatRing",
+    "ParticipantState",
+    "current_hr_bpm",
+    "window_breaks",
+    "with_device_info",
+]
 
 _PENDING = -1
 
@@ -57,6 +63,38 @@ def window_breaks(flags: NDArray[np.int8], after_gap: NDArray[np.bool_]) -> NDAr
     out = np.zeros(flags.size, dtype=bool)
     out[1:] = bad[1:] | bad[:-1] | after_gap[1:]
     return np.flatnonzero(out)
+
+
+def current_hr_bpm(rr_ms: NDArray[np.float64], flags: NDArray[np.int8], n_beats: int = 5) -> float:
+    """The heart rate to show as "now": 60000 / median of the newest regular intervals.
+
+    Parameters
+    ----------
+    rr_ms : ndarray of float
+        The recent RR intervals, oldest first, ms (the engine passes the last 15 s).
+    flags : ndarray of int8
+        Their artifact codes: > 0 flagged by the artifact check (left out), 0 regular,
+        -1 not yet classified (kept: the check needs 2-4 later beats).
+    n_beats : int
+        How many of the newest kept intervals the median is taken over (5).
+
+    Returns
+    -------
+    float
+        ``60000 / median(newest n_beats kept intervals)``, beats/min; ``nan`` when no
+        interval is kept (none in the window, or all flagged).
+
+    Notes
+    -----
+    ``60000 / last RR`` alone jumps at every premature beat (a 500 ms interval among 800 ms
+    ones reads 120 instead of 75 beats/min, and the compensating pause 55) until the artifact
+    check, a few beats later, flags it. A median of five is not moved by one premature beat
+    and its pause (two of five values) even before they are flagged, and follows a real
+    change of rate within about three beats. Like Kubios's mean HR (60000 / mean RR, design
+    notes s. 5) it averages intervals, not instantaneous rates.
+    """
+    keep = rr_ms[flags <= 0][-n_beats:]
+    return 60000.0 / float(np.median(keep)) if keep.size else math.nan
 
 
 class BeatRing:
@@ -237,12 +275,13 @@ class ParticipantState:
         elif burden > cfg.max_burden_pct:
             reason = f"{burden:.0f} % of recent intervals are irregular"
         last_rr = float(rr[-1]) if rr.size else math.nan
+        _, rr_now, fl_now, _ = self.ring.tail(cfg.current_hr_window_s)
         return ParticipantSnapshot(
             role=self.role,
             n_beats=self.n_beats,
             last_t_s=float(t[-1]) if t.size else math.nan,
             last_rr_ms=last_rr,
-            hr_bpm=60000.0 / last_rr if rr.size else math.nan,
+            hr_bpm=current_hr_bpm(rr_now, fl_now, cfg.current_hr_beats),
             mean_hr_bpm=td.mean_hr_bpm,
             rmssd_ms=td.rmssd_ms,
             window_beats=td.n_beats,

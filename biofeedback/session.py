@@ -42,8 +42,8 @@ Public API (names kept stable)
 ``add_marker(text)``, ``add_event(kind, data=None, role=None)``
     Record a marker, or another session event (e.g. ``EventKind.BASELINE``).
 ``connect(role, address=None)``, ``disconnect(role)``
-    (Re)connect or drop one participant's strap (live sources only; otherwise the refusal
-    is shown as ``snapshot().message``).
+    (Re)connect or drop one participant's strap (live sources only; other sources refuse
+    with :class:`~biofeedback.sources.NoDevicesToConnect`, shown as ``snapshot().message``).
 ``snapshot() -> Snapshot``
     The frozen picture a front end draws (:mod:`biofeedback.snapshot`); cheap, and the same
     object while nothing changed.
@@ -80,7 +80,7 @@ from biofeedback.beats import Event, EventKind, SourceItem
 from biofeedback.engine import Engine, EngineConfig
 from biofeedback.recorder import Recorder, RecordStats
 from biofeedback.snapshot import Snapshot
-from biofeedback.sources import BeatSource
+from biofeedback.sources import BeatSource, NoDevicesToConnect
 from biofeedback.store import SessionWriter
 from hrv.pacer import PacerSettings
 from hrv.pacer import event_data as pacer_event_data
@@ -275,7 +275,7 @@ class SessionController:
     def _guarded(self, fn: Callable[[], Any]) -> None:
         try:
             fn()
-        except NotImplementedError as exc:
+        except NoDevicesToConnect as exc:  # a recording or the simulator: said, not a fault
             self.engine.set_status(message=str(exc))
         except Exception as exc:
             log.exception("a session command failed")

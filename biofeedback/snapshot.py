@@ -313,7 +313,14 @@ class ParticipantSnapshot:
     Attributes
     ----------
     hr_bpm : float
-        Heart rate from the last RR interval (60000 / RR), beats/min.
+        Current heart rate, beats/min: 60000 / the median of the newest 5 intervals of the
+        last 15 s that the artifact check has not flagged (intervals still awaiting the check
+        count), so one premature beat and its compensating pause do not move it
+        (:func:`biofeedback.participant.current_hr_bpm`); ``nan`` when none. The terminal,
+        the dashboard and the LSL metrics show this one value. ``last_rr_ms`` is the raw
+        newest interval; ``beats.hr_bpm`` the beat-by-beat rate the traces draw.
+    last_rr_ms : float
+        The newest RR interval as received, ms (flagged or not).
     mean_hr_bpm : float
         60000 / mean RR over the 60 s window, beats/min.
     rmssd_ms : float

@@ -64,8 +64,8 @@ class StatusLines:
 
 
 def summary(p: ParticipantSnapshot) -> str:
-    """One status line for a person: HR (beats/min, from the last RR), beats, last RR (ms)
-    and problem counts."""
+    """One status line for a person: HR (beats/min, the snapshot's robust current rate:
+    median of the last 5 regular intervals), beats, last RR (ms) and problem counts."""
     hr = "--" if math.isnan(p.hr_bpm) else f"{p.hr_bpm:.0f}"
     rr = "--" if math.isnan(p.last_rr_ms) else f"{p.last_rr_ms:.0f} ms"
     extra = []

@@ -183,8 +183,8 @@ def render_snapshot(
             str(p.n_beats),
         )
     legend = Text(
-        "HR beats/min, last RR and RMSSD over 60 s in ms, irregular intervals in % of recent "
-        "beats, "
+        "HR beats/min (median of the last 5 regular beats), last RR and RMSSD over 60 s in "
+        "ms, irregular intervals in % of recent beats, "
         + ("RSA amplitude at the pacer in ms, " if paced else "breathing rate per minute, ")
         + "coherence ratio",
         style="dim",

@@ -140,6 +140,20 @@ class PersonPanel(QFrame):
         self._spark_rows = -1
         self.apply_theme(theme, font_pt)
 
+    def _spark_range(self, t: np.ndarray, v: np.ndarray) -> None:
+        """Fit the sparkline's view to its data now, as autorange would: pyqtgraph's autorange
+        runs while painting and then paints the plot a second time."""
+        ok = np.isfinite(v)
+        if not ok.any():
+            return
+        lo, hi = float(v[ok].min()), float(v[ok].max())
+        pad = max(0.05 * (hi - lo), 0.5)
+        self.spark.setRange(
+            xRange=(float(t[0]), max(float(t[-1]), float(t[0]) + 1.0)),
+            yRange=(lo - pad, hi + pad),
+            padding=0,
+        )
+
     def apply_theme(self, theme: Theme, font_pt: float) -> None:
         style = role_style(theme, self.role)
         line = "——" if style.dash.name == "SolidLine" else "– –"
@@ -177,7 +191,9 @@ class PersonPanel(QFrame):
             if len(series.t_s) != self._spark_rows:  # a new row once a second
                 self._spark_rows = len(series.t_s)
                 keep = series.t_s >= now_s - SPARK_WINDOW_S
-                self.spark_curve.setData(series.t_s[keep], series.rmssd_ms[keep], connect="finite")
+                t, v = series.t_s[keep], series.rmssd_ms[keep]
+                self.spark_curve.setData(t, v, connect="finite")
+                self._spark_range(t, v)
         strap = getattr(p, "strap", None)
         self.strap.setText(strap_words(strap) if strap is not None else str(p.connection))
         notes = []

@@ -59,8 +59,15 @@ def run_live_window(
     *,
     make_backend: Callable[[], BleBackend] = lambda: DEFAULT_BACKEND,
     out: str | Path | None = None,
+    pace_bpm: float | None = None,
+    duration_s: float | None = None,
 ) -> int:
     """The connect dialog, then the dashboard with the guided steps, until the window closes.
+
+    ``pace_bpm`` (``live --pace-bpm``) starts the pacer at that rate, breaths/min, once the
+    straps are connected (recorded as a pacer event; it takes precedence over a rate
+    remembered for the label); ``duration_s`` (``live --duration``) closes the window, and so
+    ends the session, that many seconds of session time after connecting.
 
     Returns 0, or 1 when the dialog was cancelled.
     """
@@ -83,8 +90,11 @@ def run_live_window(
     if dialog.exec() != dialog.DialogCode.Accepted or dialog.controller is None:
         return 1
     app.processEvents()
+    if pace_bpm:
+        dialog.controller.set_pacer(pace_bpm)
     options = DashboardOptions(
         title=f"{chosen['label']} - {chosen['mode']}",
+        duration_s=duration_s,
         label=chosen["label"],
         mode=chosen["mode"],
         settings=settings,

@@ -7,8 +7,17 @@ marked with a cross; the pacer's in-breath stretches are shaded behind the line,
 see the heart rate rise on the in-breath and fall on the out-breath. A dotted line marks "now";
 a short stretch right of it shows the pacer's coming breaths (no data there yet).
 
+**The x axis is time before now** (``−2:00 … −0:30  now``, minutes:seconds), fixed: the view
+always spans ``[-window_s, LOOK_AHEAD * window_s]`` seconds around "now", and what scrolls is
+the drawing, not the axis. The line, the marks and the shading keep their data in session
+time (s) and are moved left by the session clock as a whole (``setPos(-now_s, 0)``, no data
+copied or path rebuilt). This is for frame time: a moving x range makes pyqtgraph regenerate
+both axes (tick values and strings) and repaint each plot twice whenever the trace moves by a
+pixel, 4-5 ms per trace in software rendering; with the axes fixed they stay cached and only
+the plot area repaints. The session clock itself is in the window's top row.
+
 Work per frame is small and bounded: the line and marks are set only when the snapshot's
-version changed; between versions only the visible x range scrolls with the session clock.
+version changed; between versions the drawing moves only when it would move by a whole pixel.
 """
 
 from __future__ import annotations
@@ -25,11 +34,14 @@ from PySide6.QtWidgets import QGraphicsPathItem
 from hrv.pacer import PacerTimeline
 from ui.series import in_breath_spans, trace_xy
 from ui.theme import Theme, role_style
+from ui.time_axis import before_now_ticks, label_overhang_px
 
 __all__ = ["WINDOW_CHOICES_S", "BandsItem", "HeartRateTrace", "style_plot"]
 
 #: Share of the window shown ahead of "now" (the pacer's coming breaths, no data yet).
 LOOK_AHEAD = 0.08
+#: Share of the window of beats kept left of it (drawn outside the view, clipped).
+KEEP_MARGIN = 0.25
 #: Trace lengths a user can pick, seconds.
 WINDOW_CHOICES_S = (60, 120, 180, 300)
 
@@ -82,6 +94,8 @@ def style_plot(plot: pg.PlotItem, theme: Theme, font_pt: float) -> None:
         axis.setTextPen(pg.mkPen(theme.foreground))
         axis.setStyle(tickFont=font)
         axis.label.setFont(font)
+    # The first and last clock labels may reach a little past the plot's ends.
+    plot.getAxis("bottom").setStyle(hideOverlappingLabels=label_overhang_px(font))
     plot.showGrid(x=False, y=False)
 
 
@@ -107,21 +121,25 @@ class HeartRateTrace(pg.PlotWidget):
         self._scrolled_to = -math.inf
         self._scrolled_pacer: PacerTimeline | None = None
         self._y_range = (50.0, 100.0)
+        self._y_shown: tuple[float, float] | None = None
         plot = self.getPlotItem()
         plot.setMenuEnabled(False)
         plot.hideButtons()
         self.setMouseEnabled(x=False, y=False)
         plot.setLabel("left", "heart rate (beats/min)")
-        plot.setLabel("bottom", "session time (s)")
+        plot.setLabel("bottom", "time before now (min:s)")
         self.shading = BandsItem(QColor())
         plot.addItem(self.shading, ignoreBounds=True)
         self.shading.setZValue(-10)
-        self.curve = pg.PlotDataItem(connect="finite", clipToView=True)
+        # No clipToView: update_beats already hands over only the beats in view, and the
+        # drawing moves by setPos, which clipping (done on view-range changes) would not see.
+        self.curve = pg.PlotDataItem(connect="finite")
         plot.addItem(self.curve)
         self.artifacts = pg.ScatterPlotItem(symbol="x", size=11)
         plot.addItem(self.artifacts)
-        self.now_line = pg.InfiniteLine(angle=90, movable=False)
+        self.now_line = pg.InfiniteLine(pos=0.0, angle=90, movable=False)
         plot.addItem(self.now_line, ignoreBounds=True)
+        self._set_x_axis()
         self.apply_theme(theme, font_pt)
 
     def apply_theme(self, theme: Theme, font_pt: float) -> None:
@@ -146,6 +164,22 @@ class HeartRateTrace(pg.PlotWidget):
         self.window_s = float(window_s)
         self._version = -1
         self._scrolled_to = -math.inf
+        self._set_x_axis()
+
+    def _set_x_axis(self) -> None:
+        """The fixed view ``[-window_s, LOOK_AHEAD * window_s]`` s around now, with its ticks."""
+        self.setXRange(-self.window_s, LOOK_AHEAD * self.window_s, padding=0)
+        self.getPlotItem().getAxis("bottom").setTicks(before_now_ticks(self.window_s))
+
+    def _set_y_range(self) -> None:
+        if self._y_range != self._y_shown:  # an unchanged range would still repaint the axis
+            self._y_shown = self._y_range
+            self.setYRange(*self._y_range, padding=0.02)
+
+    @property
+    def now_s(self) -> float:
+        """Session time (s) the drawing is placed at: x = 0 on the axis ("now")."""
+        return self._scrolled_to
 
     def update_beats(
         self,
@@ -161,7 +195,9 @@ class HeartRateTrace(pg.PlotWidget):
             return
         self._version = version
         t0 = now_s - self.window_s
-        x, y = trace_xy(t_s, hr_bpm, after_gap, t0)
+        # A margin left of the window: the line still reaches the left edge if the clock the
+        # drawing is placed by steps back a little (a fast replay's clock slips to the data).
+        x, y = trace_xy(t_s, hr_bpm, after_gap, t0 - KEEP_MARGIN * self.window_s)
         self.curve.setData(x, y, connect="finite")
         flagged = np.asarray(artifact) > 0
         if flagged.any():
@@ -176,24 +212,27 @@ class HeartRateTrace(pg.PlotWidget):
             if y_range != self._y_range:
                 self._y_range = y_range
                 self._scrolled_to = -math.inf
-        self.setYRange(*self._y_range, padding=0.02)
+        self._set_y_range()
 
     def scroll(self, now_s: float, pacer: PacerTimeline | None) -> None:
-        """Move the window to end at ``now_s`` and shade the in-breaths in view.
+        """Place the drawing so that session time ``now_s`` is at "now" (x = 0); shade the
+        in-breaths in view.
 
-        Nothing is done until the window would move by at least one pixel (a 2-minute trace
-        500 pixels wide moves a pixel every 0.24 s), unless the pacer changed.
+        Nothing is done until the drawing would move by at least one pixel (a 2-minute trace
+        500 pixels wide moves a pixel every 0.24 s), unless the pacer changed. The axes never
+        change here.
         """
-        px_s = self.window_s / max(self.getPlotItem().getViewBox().width(), 1.0)
+        width_px = max(self.getPlotItem().getViewBox().width(), 1.0)
+        px_s = (1.0 + LOOK_AHEAD) * self.window_s / width_px
         if abs(now_s - self._scrolled_to) < px_s and pacer is self._scrolled_pacer:
             return
         self._scrolled_to, self._scrolled_pacer = now_s, pacer
+        for item in (self.curve, self.artifacts, self.shading):
+            item.setPos(-now_s, 0.0)
         # A short look-ahead right of the dotted "now" line shows the pacer's next breaths;
-        # in the first minutes the window starts at 0 and "now" moves right.
+        # in the first minutes nothing is drawn left of the session's start.
         t0 = max(now_s - self.window_s, 0.0)
-        t1 = t0 + (1.0 + LOOK_AHEAD) * self.window_s
-        self.setXRange(t0, t1, padding=0)
-        self.now_line.setPos(now_s)
+        t1 = now_s + LOOK_AHEAD * self.window_s
         spans = in_breath_spans(pacer, t0, t1) if pacer is not None else []
         # Quantise to 20 ms so the path is rebuilt only when a stretch visibly changes.
         spans = [(round(a, 2), round(b, 2)) for a, b in spans]
@@ -203,7 +242,8 @@ class HeartRateTrace(pg.PlotWidget):
 
     @property
     def points(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """The drawn line's x and y (``nan`` at each gap), for tests."""
+        """The drawn line's x (session time, s; on screen at ``x - now_s``) and y (``nan`` at
+        each gap), for tests."""
         x, y = self.curve.getData()
         empty = np.empty(0)
         return (empty if x is None else np.asarray(x)), (empty if y is None else np.asarray(y))

@@ -3,10 +3,11 @@
 With ``--therapist`` and/or ``--client`` the given straps are used (either alone makes a
 one-person session under that role). With neither and a display, the connect dialog opens
 (scan, choose who wears which strap, label and mode) and then the dashboard with the
-session's guided steps; with neither and ``--no-ui`` (or no display) the program scans and
-takes the strap with the strongest signal for a ``solo`` session (it says which); with none in
-range it stops with a one-line error. Ctrl-C or SIGTERM ends the session cleanly and closes the
-file.
+session's guided steps (``--pace-bpm`` starts the pacer once the straps are connected,
+``--duration`` ends the session there too); with neither and ``--no-ui`` (or no display)
+the program scans and takes the strap with the strongest signal for a ``solo`` session (it
+says which); with none in range it stops with a one-line error. Ctrl-C or SIGTERM ends the
+session cleanly and closes the file.
 """
 
 from __future__ import annotations
@@ -98,15 +99,20 @@ def _targets(args: argparse.Namespace, backend: BleBackend) -> dict[str, Any]:
 
 def _window_session(args: argparse.Namespace, backend: BleBackend) -> int | None:
     """With a display and no strap named: the connect dialog, then the dashboard with the
-    session's guided steps (:mod:`ui.session_window`). ``None`` without a display (the
-    terminal path runs instead)."""
+    session's guided steps (:mod:`ui.session_window`), with ``--pace-bpm`` and ``--duration``
+    carried through. ``None`` without a display (the terminal path runs instead)."""
     from ui.app import dashboard_unavailable
 
     if dashboard_unavailable() is not None:
         return None
     from ui.session_window import run_live_window
 
-    return run_live_window(make_backend=lambda: backend, out=args.out)
+    return run_live_window(
+        make_backend=lambda: backend,
+        out=args.out,
+        pace_bpm=args.pace_bpm,
+        duration_s=args.duration,
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,7 +9,8 @@ Streams published for a session named ``NAME`` (default ``coregulation``):
 
 * ``NAME-ROLE-RR`` (type ``RR``): one sample per beat, the RR interval in ms that ends at the
   beat, irregular rate, time-stamped with the beat time on the LSL clock;
-* ``NAME-metrics`` (type ``Metrics``): once per second of session time, heart rate, RMSSD and
+* ``NAME-metrics`` (type ``Metrics``): once per second of session time, heart rate (the
+  snapshot's ``hr_bpm``: 60000 / median of the newest 5 unflagged intervals), RMSSD and
   RSA amplitude per person and the live synchrony strength;
 * ``NAME-markers`` (type ``Markers``): markers, pacer changes, connects, disconnects and gaps.
 

@@ -21,7 +21,15 @@ from typing import Any
 
 from biofeedback.beats import Event, NotificationDecoder, Packet, SourceItem
 
-__all__ = ["SPEED_RANGE", "BeatSource", "PlaybackClock", "parse_speed"]
+__all__ = ["SPEED_RANGE", "BeatSource", "NoDevicesToConnect", "PlaybackClock", "parse_speed"]
+
+
+class NoDevicesToConnect(Exception):
+    """The source has no devices to (dis)connect: a recording, the simulator.
+
+    A deliberate refusal, not a fault: the session controller shows the message (e.g.
+    "ReplaySource has no devices to connect") as the session's message and goes on.
+    """
 
 
 #: Accepted replay speeds (factor of real time); ``max`` means as fast as possible.
@@ -137,12 +145,14 @@ class BeatSource(ABC):
         return None
 
     def connect(self, role: str, address: Any | None = None) -> Any:
-        """(Re)connect the device of ``role``. Only live sources have devices to connect."""
-        raise NotImplementedError(f"{type(self).__name__} has no devices to connect")
+        """(Re)connect the device of ``role``. Only live sources have devices to connect;
+        the others raise :class:`NoDevicesToConnect`."""
+        raise NoDevicesToConnect(f"{type(self).__name__} has no devices to connect")
 
     def disconnect(self, role: str) -> None:
-        """Disconnect the device of ``role``. Only live sources have devices to disconnect."""
-        raise NotImplementedError(f"{type(self).__name__} has no devices to disconnect")
+        """Disconnect the device of ``role``. Only live sources have devices to disconnect;
+        the others raise :class:`NoDevicesToConnect`."""
+        raise NoDevicesToConnect(f"{type(self).__name__} has no devices to disconnect")
 
     @abstractmethod
     def raw(self) -> AsyncIterator[Packet | Event]:

@@ -141,7 +141,7 @@ def test_commands_from_another_thread_are_recorded_and_listeners_cannot_break_it
     assert ctl.wait(20.0)
     ctl.stop()
     snap = ctl.snapshot()
-    assert snap.state == "ended" and "no devices" in snap.message
+    assert snap.state == "ended" and snap.message == "ReplaySource has no devices to connect"
     with SessionReader(out) as r:
         mine = [e for e in r.events() if e.kind in (EventKind.PACER, EventKind.MARKER)]
         n_packets = len(list(r.packets()))

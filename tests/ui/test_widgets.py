@@ -86,9 +86,11 @@ def test_trace_draws_no_line_across_a_gap(qtbot) -> None:
     assert np.isnan(y).sum() == 1 and x.size == t.size + 1
     image = trace.grab().toImage()
     vb = trace.getPlotItem().getViewBox()
+    # The x axis is seconds before now: session time tx is drawn at tx - 120 s.
+    assert vb.viewRange()[0] == pytest.approx([-120.0, 9.6])
 
     def at(tx: float) -> tuple[int, int]:
-        p = trace.mapFromScene(vb.mapViewToScene(QPointF(tx, 70.0)))
+        p = trace.mapFromScene(vb.mapViewToScene(QPointF(tx - 120.0, 70.0)))
         return p.x(), p.y()
 
     color = QColor(role_style(theme, "therapist").color)
@@ -116,8 +118,12 @@ def test_trace_shades_the_in_breaths(qtbot) -> None:
     assert trace.shading.n_spans == 7
     rect = trace.shading.path().boundingRect()
     assert rect.left() == pytest.approx(40.0) and rect.right() == pytest.approx(104.8)
+    # On the "before now" axis the view is the last minute and the look-ahead, fixed, and the
+    # shading is moved there: 40 s is a minute before now, 104.8 s is 4.8 s ahead.
     view = trace.getPlotItem().getViewBox().viewRange()[0]
-    assert view == pytest.approx([40.0, 104.8])
+    assert view == pytest.approx([-60.0, 4.8])
+    shown = trace.shading.mapRectToParent(rect)
+    assert shown.left() == pytest.approx(-60.0) and shown.right() == pytest.approx(4.8)
 
 
 def _fill_pixels(widget: PacerWidget) -> int:
