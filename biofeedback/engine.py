@@ -17,7 +17,9 @@ After **each beat**, per participant:
   so one premature beat and its compensating pause never make it jump;
 * over the last ``rmssd_window_s`` (60 s): RMSSD from the successive differences of
   adjacent, unflagged intervals (a difference touching a flagged interval or spanning a
-  recording gap is left out, not interpolated), mean HR, the artifact burden (percent of
+  recording gap is left out, not interpolated) and mean HR, both over the classified
+  intervals only (the 2-4 still waiting are left out until the check has seen them, so a
+  premature beat never shows as a brief RMSSD spike), the artifact burden (percent of
   classified intervals flagged) and a reliability verdict.
 
 Once per **second of session time** (when one of the participant's beats crosses a whole
