@@ -147,8 +147,11 @@ def _baseline_part(
         out[f"rest_{key}"] = rest.get(key)
     for key in ("z_mean", "z_mean_signed", "effect_size"):
         a, b = rest.get(key), base.get(key)
-        ok = a is not None and b is not None and math.isfinite(a) and math.isfinite(b)
-        out[f"{key}_difference"] = a - b if ok else None
+        out[f"{key}_difference"] = (
+            a - b
+            if a is not None and b is not None and math.isfinite(a) and math.isfinite(b)
+            else None
+        )
     out["difference_summary"] = _baseline_words(stretch, base, rest)
     return out
 

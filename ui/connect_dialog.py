@@ -7,9 +7,9 @@ Steps, all without blocking the window:
    strap connects; the value from its last connection until then).
 2. **Assign** a role per strap: therapist, client or solo (one person). The straps remembered
    for each role (:class:`biofeedback.user_settings.UserSettings`) are preselected.
-3. **Connect** asks the caller's ``open_session(targets)`` for a started session controller
-   and follows each strap's state in its snapshots until every strap is connected and sending
-   beats. Problems are said in plain words: Bluetooth off or not allowed (the scan's own
+3. **Connect** asks the caller's ``open_session(targets, label, mode)`` for a started session
+   controller and follows each strap's state in its snapshots until every strap is connected
+   and sending beats. Problems are said in plain words: Bluetooth off or not allowed (the scan's own
    sentence, including where macOS grants the permission), a strap that does not answer (held
    by another app or phone; for a Polar H10 how to allow a second connection), a strap that
    sends heart rate but no RR intervals (many optical sensors), a strap lost for good.
@@ -152,7 +152,7 @@ class ConnectDialog(QDialog):
     def __init__(
         self,
         settings: UserSettings,
-        open_session: Callable[[dict[str, FoundStrap]], Any],
+        open_session: Callable[[dict[str, FoundStrap], str, str], Any],
         *,
         make_backend: Callable[[], BleBackend] = lambda: DEFAULT_BACKEND,
         scan_s: float = 4.0,

@@ -14,13 +14,20 @@ methods of :class:`biofeedback.session.SessionController`) for everything else:
 
 Keyboard: Up/Down pacer rate ±0.1 breaths/min, Space start/stop the pacer, F11 the
 full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a marker, Ctrl++/Ctrl+- font size,
-Ctrl+T light/dark.
+Ctrl+T light/dark, Ctrl+E end the session (asks first).
+
+Ending the session ("end session", Ctrl+E) stops the source (straps disconnect, a replay stops)
+and closes the recording without closing the window: the final values stay on screen, the
+title and the status line say the session ended, and "report" and "sessions" work on the
+closed recording. Closing the window ends the session too.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -34,6 +41,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -124,6 +132,10 @@ class Dashboard(QMainWindow):
         self.report_work: Any = None  # ui.history.SessionReportButton, made on first use
         self.history_window: Any = None  # ui.history.HistoryWindow, made on first use
         self.tone = BreathTone(self.clock, lambda: self.timeline)
+        self._title = title
+        self._end_requested = False  # "end session" was confirmed
+        self._ended = False  # the session has ended (by itself, by "end session", or failed)
+        self._message_shown: str | None = None
         self.setWindowTitle(title)
         self._build(title)
         self._shortcuts()
@@ -163,14 +175,20 @@ class Dashboard(QMainWindow):
         head.addWidget(self.title_label)
         head.addWidget(self.clock_label)
         head.addWidget(self.message, 1)
+        self.end_button = QPushButton("end session")
+        self.end_button.setToolTip(
+            "stop the straps (or the replay) and close the recording; the window stays open "
+            "(Ctrl+E)"
+        )
+        self.end_button.clicked.connect(self.end_session)
         self.report_button = QPushButton("report")
         self.report_button.setToolTip("write this session's report (HTML) to the reports folder")
         self.report_button.clicked.connect(self.write_report)
         self.history_button = QPushButton("sessions")
         self.history_button.setToolTip("the session library: earlier sessions, reports, trends")
         self.history_button.clicked.connect(self.open_history)
-        for w in (self.window_choice, self.report_button, self.history_button, self.theme_button,
-                  smaller, larger):  # fmt: skip
+        for w in (self.window_choice, self.end_button, self.report_button, self.history_button,
+                  self.theme_button, smaller, larger):  # fmt: skip
             head.addWidget(w)
         root.addLayout(head)
 
@@ -209,10 +227,10 @@ class Dashboard(QMainWindow):
         self.marker_text = QLineEdit()
         self.marker_text.setPlaceholderText("marker text")
         self.marker_text.returnPressed.connect(self.add_marker)
-        add = QPushButton("add marker")
-        add.clicked.connect(self.add_marker)
+        self.marker_button = QPushButton("add marker")
+        self.marker_button.clicked.connect(self.add_marker)
         marker_row.addWidget(self.marker_text, 1)
-        marker_row.addWidget(add)
+        marker_row.addWidget(self.marker_button)
         events_col.addLayout(marker_row)
         bottom.addLayout(events_col, 2 if self.dyad else 1)
         right.addLayout(bottom, 2 if self.dyad else 1)
@@ -301,6 +319,7 @@ class Dashboard(QMainWindow):
             ("Ctrl+-", lambda: self.change_font(-1)),
             ("Ctrl+T", self.toggle_theme),
             ("Ctrl+S", self.toggle_sound),
+            ("Ctrl+E", self.end_session),
         ):
             QShortcut(QKeySequence(keys), self).activated.connect(fn)
 
@@ -467,6 +486,49 @@ class Dashboard(QMainWindow):
         self.history_window.show()
         self.history_window.raise_()
 
+    def confirm_end(self) -> bool:
+        """Ask before ending the session: a closed recording cannot be continued."""
+        answer = QMessageBox.question(
+            self,
+            "End session",
+            "End the session now? The straps are disconnected (a replay stops) and the "
+            "recording is closed; it cannot be continued. The window stays open with the final "
+            "values and the report.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def end_session(self) -> None:
+        """The "end session" button (Ctrl+E): after :meth:`confirm_end`, stop the source and
+        close the recording (the controller's ``stop``, on a helper thread: straps can take a
+        moment to disconnect and the window never waits); the window stays open. Does nothing
+        once the session has ended or is ending."""
+        if self._end_requested or self._ended or not getattr(self.controller, "running", False):
+            return
+        if not self.confirm_end():
+            return
+        self._end_requested = True
+        self.end_button.setEnabled(False)
+        self.show_message("ending the session …")
+        threading.Thread(target=self.controller.stop, name="end-session", daemon=True).start()
+
+    def _session_ended(self, snap: Any) -> None:
+        """The session ended (by itself, by "end session", or failed): the title and the status
+        line say so, the final values stay, and what needs a running session (pacer, markers,
+        sound) is switched off. A failure's own message is left standing."""
+        self._ended = True
+        self.setWindowTitle(f"{self._title} — session ended")
+        self.end_button.setText("session ended")
+        for w in (self.end_button, self.start_button, self.marker_text, self.marker_button):
+            w.setEnabled(False)
+        if self.tone.playing:
+            self.toggle_sound()
+        if not getattr(snap, "message", None):
+            path = getattr(snap, "path", None)
+            closed = f"; recording closed: {Path(path).name}" if path else ""
+            self.show_message(f"session ended{closed}")
+
     def add_marker(self) -> None:
         text = self.marker_text.text().strip() or "marker"
         self.controller.add_marker(text)
@@ -537,10 +599,12 @@ class Dashboard(QMainWindow):
             self.synchrony.update_synchrony(snap.synchrony_history, snap.synchrony, now_s)
         message = getattr(snap, "message", None)
         state = getattr(snap, "state", "")
-        if message:
+        if state in ("ended", "failed") and not self._ended:
+            self._session_ended(snap)
+        # Shown when it changes, so a later line of the window's own (the report's) stays.
+        if message and message != self._message_shown:
+            self._message_shown = message
             self.show_message(message)
-        elif state == "ended":
-            self.show_message("session ended")
 
     def closeEvent(self, event) -> None:
         self.stop_timers()

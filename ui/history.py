@@ -233,7 +233,7 @@ class HistoryWindow(QWidget):
                 self.table.setItem(row, col, item)
         n = len(self.entries)
         self.status.setText(f"{n} session{'s' if n != 1 else ''} in {self.library.folder}")
-        labels = sorted({e.facts.get("label") for e in self.entries if e.facts.get("label")})
+        labels = sorted({str(e.facts["label"]) for e in self.entries if e.facts.get("label")})
         current = self.label_choice.currentText()
         self.label_choice.blockSignals(True)
         self.label_choice.clear()
@@ -401,7 +401,7 @@ class SessionReportButton:
             return None
         recording = getattr(controller, "path", None) is not None
         if recording and getattr(controller, "running", False):
-            self.say("the report can be written once the session has ended (stop it first)")
+            self.say("the report can be written once the session has ended (end session first)")
             return None
         folder = self.reports_dir or user_data_dir() / "reports"
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)

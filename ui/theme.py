@@ -135,6 +135,7 @@ def stylesheet(theme: Theme, font_pt: float) -> str:
         QLabel#bignum {{ font-size: {font_pt * 1.6:.1f}pt; font-weight: bold; }}
         QLabel#aid {{ color: {theme.muted}; font-style: italic; }}
         QLabel#message {{ font-weight: bold; }}
+        QPushButton:disabled, QLineEdit:disabled {{ color: {theme.muted}; }}
         QListWidget {{ background: {theme.panel}; border: 1px solid {theme.muted}; }}
         QPushButton, QDoubleSpinBox, QSpinBox, QComboBox, QLineEdit {{
             background: {theme.panel}; color: {theme.foreground};

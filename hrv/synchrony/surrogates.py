@@ -237,9 +237,10 @@ def synchrony(
         return SynchronyResult.empty(lags_s, 0, alpha, SharedRhythm())
     t0 = math.floor(min(starts) * fs_hz) / fs_hz
     t_end = max(ends)
-    grid = {"fs_hz": fs_hz, "t_start_s": t0, "t_end_s": t_end, "gap_s": p.gap_s, "gaps": gaps}
-    x = hr_grid(tt, rr_t, therapist_artifact, **grid)
-    y = hr_grid(tc, rr_c, client_artifact, **grid)
+    x, y = (
+        hr_grid(t, rr, art, fs_hz=fs_hz, t_start_s=t0, t_end_s=t_end, gap_s=p.gap_s, gaps=gaps)
+        for t, rr, art in ((tt, rr_t, therapist_artifact), (tc, rr_c, client_artifact))
+    )
     schedule = sorted((float(a), float(b)) for a, b in pacer)
     n = x.size
     w = p.window_samples
@@ -406,11 +407,11 @@ def synchrony(
             peak += float(np.clip(0.5 * (y0 - y2) / den, -0.5, 0.5)) / fs_hz
 
     leader = "none"
-    step = 1.0 / fs_hz
+    step_s = 1.0 / fs_hz  # one grid step: a lead shorter than this is not named
     if p_value < alpha and p_asym < alpha:
-        if asym_real > 0 and peak >= step:
+        if asym_real > 0 and peak >= step_s:
             leader = "client"
-        elif asym_real < 0 and peak <= -step:
+        elif asym_real < 0 and peak <= -step_s:
             leader = "therapist"
 
     def mean_or_nan(v: FloatArray) -> float:
