@@ -12,9 +12,11 @@ methods of :class:`biofeedback.session.SessionController`) for everything else:
   as events; the pacer drawn is rebuilt from those recorded events, so what the screen shows
   is what the recording holds.
 
-Keyboard: Up/Down pacer rate ±0.1 breaths/min, Space start/stop the pacer, F11 the
-full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a marker, Ctrl++/Ctrl+- font size,
-Ctrl+T light/dark, Ctrl+E end the session (asks first).
+Keyboard (:data:`ui.keys.DASHBOARD_KEYS`): Up/Down pacer rate ±0.1 breaths/min, Space
+start/stop the pacer, F11 the full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a
+marker, Ctrl++ (or Ctrl+=) / Ctrl+- font size, Ctrl+T light/dark, Ctrl+E end the session (asks
+first). They work wherever the focus is in the window, except that the marker field keeps the
+keys typed into it and a focused pacer field keeps its arrow keys.
 
 Ending the session ("end session", Ctrl+E) stops the source (straps disconnect, a replay stops)
 and closes the recording without closing the window: the final values stay on screen, the
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,9 +37,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -49,16 +50,11 @@ from PySide6.QtWidgets import (
 
 from biofeedback.terminal import clock_text
 from hrv.episode_words import describe_episode
-from hrv.pacer import (
-    HOLD_RANGE_S,
-    INHALE_SHARE_RANGE,
-    RATE_RANGE_BPM,
-    PacerSettings,
-    PacerTimeline,
-)
+from hrv.pacer import PacerSettings, PacerTimeline
 from ui.breath_tone import BreathTone
 from ui.events_list import EventsList
-from ui.pacer_widget import PacerWidget
+from ui.keys import DASHBOARD_KEYS, PACER_WINDOW_KEYS, install_keys
+from ui.pacer_controls import PacerControls
 from ui.pacer_window import PacerWindow
 from ui.person_panel import PersonPanel
 from ui.synchrony_panel import SynchronyPanel
@@ -73,6 +69,9 @@ log = logging.getLogger(__name__)
 DATA_HZ = 25
 #: Font sizes Ctrl+/Ctrl- move between, points.
 FONT_RANGE_PT = (7.0, 22.0)
+#: How long a pacer change sent to the controller may take to come back as a recorded event
+#: before the window stops waiting for it (s of wall time; it normally takes one frame).
+ECHO_TIMEOUT_S = 2.0
 
 
 def _beats_key(p: Any) -> tuple:
@@ -124,6 +123,8 @@ class Dashboard(QMainWindow):
         self.font_pt = font_pt
         self.event_cursor = 0  # (not `cursor`: that is QWidget's mouse cursor)
         self.timeline = PacerTimeline()
+        # Pacer changes sent but not yet back as recorded events: (monotonic s, settings).
+        self._in_flight: list[tuple[float, PacerSettings | None]] = []
         self.frames = 0
         self._snap_version = -1
         self._episodes_shown = 0
@@ -208,6 +209,7 @@ class Dashboard(QMainWindow):
             col = QVBoxLayout()
             col.setSpacing(2)
             trace = HeartRateTrace(role, self.theme, self.font_pt)
+            trace.scroll_phase = len(self.traces) / len(self.roles)  # one trace moves a frame
             panel = PersonPanel(role, self.theme, self.font_pt)
             col.addWidget(panel)
             col.addWidget(trace, 1)
@@ -249,79 +251,40 @@ class Dashboard(QMainWindow):
         self.side_panel = panel
 
     def _build_pacer_column(self) -> QWidget:
-        box = QFrame()
-        box.setObjectName("panel")
-        box.setFixedWidth(250 if self.dyad else 330)
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(6, 6, 6, 6)
-        title = QLabel("Breathing pacer")
-        title.setObjectName("title")
-        lay.addWidget(title)
-        self.pacer = PacerWidget(self.theme, self.clock)
-        lay.addWidget(self.pacer, 1)
-        grid = QGridLayout()
-        grid.setVerticalSpacing(2)
-
-        def spin(lo: float, hi: float, step: float, value: float, suffix: str, decimals: int):
-            s = QDoubleSpinBox()
-            s.setRange(lo, hi)
-            s.setSingleStep(step)
-            s.setDecimals(decimals)
-            s.setValue(value)
-            s.setSuffix(suffix)
-            s.setKeyboardTracking(False)
-            s.valueChanged.connect(self._settings_edited)
-            return s
-
-        self.rate_spin = spin(*RATE_RANGE_BPM, 0.1, 6.0, " /min", 1)
-        lo, hi = INHALE_SHARE_RANGE
-        self.share_spin = spin(lo * 100, hi * 100, 5.0, 40.0, " %", 0)
-        self.hold_in_spin = spin(*HOLD_RANGE_S, 0.5, 0.0, " s", 1)
-        self.hold_out_spin = spin(*HOLD_RANGE_S, 0.5, 0.0, " s", 1)
-        for row, (text, w) in enumerate(
-            (
-                ("rate", self.rate_spin),
-                ("breathing in", self.share_spin),
-                ("hold, full", self.hold_in_spin),
-                ("hold, empty", self.hold_out_spin),
-            )
-        ):
-            label = QLabel(text)
-            label.setProperty("muted", True)
-            grid.addWidget(label, row, 0)
-            grid.addWidget(w, row, 1)
-        lay.addLayout(grid)
-        buttons = QGridLayout()
-        self.start_button = QPushButton("start pacer")
+        column = PacerControls(self.theme, self.clock, 250 if self.dyad else 330)
+        self.pacer_controls, self.pacer = column, column.pacer
+        self.rate_spin, self.share_spin, self.hold_in_spin, self.hold_out_spin = column.spins
+        self.start_button, self.shape_button = column.start_button, column.shape_button
+        self.sound_button = column.sound_button
+        for spin in column.spins:
+            spin.valueChanged.connect(self._settings_edited)
         self.start_button.clicked.connect(self.toggle_pacer)
-        self.shape_button = QPushButton("bar")
         self.shape_button.clicked.connect(self.toggle_shape)
-        full = QPushButton("full screen")
-        full.clicked.connect(self.open_pacer_window)
-        self.sound_button = QPushButton("sound on")
+        column.full_button.clicked.connect(self.open_pacer_window)
         self.sound_button.clicked.connect(self.toggle_sound)
-        buttons.addWidget(self.start_button, 0, 0)
-        buttons.addWidget(self.shape_button, 0, 1)
-        buttons.addWidget(full, 1, 0)
-        buttons.addWidget(self.sound_button, 1, 1)
-        lay.addLayout(buttons)
-        return box
+        return column
+
+    def _key_actions(self) -> dict[str, Any]:
+        """What each action of :mod:`ui.keys` does in this window."""
+        return {
+            "rate_up": lambda: self.step_rate(+1),
+            "rate_down": lambda: self.step_rate(-1),
+            "toggle_pacer": self.toggle_pacer,
+            "full_screen": self.open_pacer_window,
+            "sound": self.toggle_sound,
+            "marker": self.marker_text.setFocus,
+            "font_up": lambda: self.change_font(+1),
+            "font_down": lambda: self.change_font(-1),
+            "theme": self.toggle_theme,
+            "end_session": self.end_session,
+        }
 
     def _shortcuts(self) -> None:
-        for keys, fn in (
-            ("Up", lambda: self.step_rate(+1)),
-            ("Down", lambda: self.step_rate(-1)),
-            ("Space", self.toggle_pacer),
-            ("F11", self.open_pacer_window),
-            ("Ctrl+M", self.marker_text.setFocus),
-            ("Ctrl++", lambda: self.change_font(+1)),
-            ("Ctrl+=", lambda: self.change_font(+1)),
-            ("Ctrl+-", lambda: self.change_font(-1)),
-            ("Ctrl+T", self.toggle_theme),
-            ("Ctrl+S", self.toggle_sound),
-            ("Ctrl+E", self.end_session),
-        ):
-            QShortcut(QKeySequence(keys), self).activated.connect(fn)
+        install_keys(self, DASHBOARD_KEYS, self._key_actions())
+        # Esc in the marker field leaves it (nothing recorded), so Space paces again.
+        leave = QShortcut(QKeySequence("Esc"), self.marker_text)
+        leave.setContext(Qt.ShortcutContext.WidgetShortcut)
+        leave.activated.connect(self._leave_marker_field)
 
     # -- look and feel ---------------------------------------------------------------------
 
@@ -361,15 +324,21 @@ class Dashboard(QMainWindow):
         return float(self._last_snap.t_s) if self._last_snap is not None else 0.0
 
     def settings_from_controls(self) -> PacerSettings:
-        return PacerSettings(
-            round(self.rate_spin.value(), 1),
-            self.share_spin.value() / 100.0,
-            self.hold_in_spin.value(),
-            self.hold_out_spin.value(),
-        )
+        return self.pacer_controls.settings()
 
     def pacer_running(self) -> bool:
+        """Whether the recorded pacer is on now."""
         return self.timeline.settings_at(self.clock()) is not None
+
+    def _asked_pacer(self) -> PacerSettings | None:
+        """The pacer last asked for: the newest change still on its way to the recording,
+        else the newest recorded one. Key presses faster than the frames (a held arrow key
+        repeats about 30 times a second) each act on the one before, not on a stale frame."""
+        now = time.monotonic()
+        self._in_flight = [(t, s) for t, s in self._in_flight if now - t < ECHO_TIMEOUT_S]
+        if self._in_flight:
+            return self._in_flight[-1][1]
+        return self.timeline.changes[-1][1] if self.timeline.changes else None
 
     def _send_pacer(self, settings: PacerSettings | None) -> None:
         """Record a pacer change with all its settings (the controller's ``set_pacer``)."""
@@ -377,9 +346,11 @@ class Dashboard(QMainWindow):
             self.controller.set_pacer(settings)
         except (ValueError, RuntimeError) as exc:
             self.show_message(f"pacer not changed: {exc}")
+            return
+        self._in_flight.append((time.monotonic(), settings))
 
     def toggle_pacer(self) -> None:
-        if self.pacer_running():
+        if self._asked_pacer() is not None:
             self._send_pacer(None)
             return
         try:
@@ -390,29 +361,20 @@ class Dashboard(QMainWindow):
         self._send_pacer(settings)
 
     def _settings_edited(self) -> None:
-        if not self.pacer_running():
+        asked = self._asked_pacer()
+        if asked is None:
             return
         try:
             settings = self.settings_from_controls()
         except ValueError as exc:
             self.show_message(str(exc))
             return
-        if settings != self.timeline.settings_at(self.clock()):
+        if settings != asked:
             self._send_pacer(settings)
 
     def _show_settings(self, settings: PacerSettings | None) -> None:
         """Make the controls show the settings in force (without sending them back)."""
-        if settings is None:
-            return
-        for spin, value in (
-            (self.rate_spin, settings.rate_bpm),
-            (self.share_spin, settings.inhale_share * 100.0),
-            (self.hold_in_spin, settings.hold_after_inhale_s),
-            (self.hold_out_spin, settings.hold_after_exhale_s),
-        ):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
+        self.pacer_controls.show_settings(settings)
 
     def step_rate(self, direction: int) -> None:
         self.rate_spin.setValue(round(self.rate_spin.value() + 0.1 * direction, 1))
@@ -441,6 +403,8 @@ class Dashboard(QMainWindow):
             self.pacer_window = PacerWindow(role, self.theme, self.font_pt, self.clock)
             self.pacer_window.pacer.set_timeline(self.timeline)
             self.pacer_window.pacer.set_shape(self.pacer.shape)
+            # The pacer keys work there too (the window handles its own full-screen keys).
+            install_keys(self.pacer_window, PACER_WINDOW_KEYS, self._key_actions())
             self._snap_version = -1
         self.pacer_window.showFullScreen()
         return self.pacer_window
@@ -530,9 +494,16 @@ class Dashboard(QMainWindow):
             self.show_message(f"session ended{closed}")
 
     def add_marker(self) -> None:
+        """Record the marker field's text (``marker`` when empty) and leave the field, so
+        that Space and the other keys act on the window again."""
         text = self.marker_text.text().strip() or "marker"
         self.controller.add_marker(text)
+        self._leave_marker_field()
+
+    def _leave_marker_field(self) -> None:
         self.marker_text.clear()
+        if self.marker_text.hasFocus():
+            self.marker_text.clearFocus()
 
     def refresh(self) -> None:
         """One data frame: pull the snapshot and new events, redraw what moved."""
@@ -551,8 +522,14 @@ class Dashboard(QMainWindow):
                 changed = True
             except ValueError as exc:
                 log.warning("pacer event at %.1f s not shown: %s", e.t_s, exc)
+                continue
+            if self._in_flight and self._in_flight[0][1] == settings:
+                self._in_flight.pop(0)  # our own change, back from the recording
+            else:
+                self._in_flight.clear()  # a change from elsewhere (the guided steps)
         if changed:
-            self._show_settings(self.timeline.changes[-1][1])
+            if not self._in_flight:  # else the controls already show what is on its way
+                self._show_settings(self.timeline.changes[-1][1])
             self.pacer.set_timeline(self.timeline)
             if self.pacer_window is not None:
                 self.pacer_window.pacer.set_timeline(self.timeline)

@@ -120,7 +120,15 @@ class PacerWidget(QWidget):
         small = QFont(self.font())
         small.setPointSizeF(self.font_pt * 0.9 * (1.6 if self.large else 1.0))
         word_h = QFontMetrics(word_font).height() + 4
-        info_h = 2 * QFontMetrics(small).height() + 2
+        info = describe_settings(settings) if settings is not None else self.off_hint
+        small_fm = QFontMetrics(small)
+        if small_fm.horizontalAdvance(info) > w - 4:  # too wide: one setting per line
+            info = info.replace(" · ", "\n")
+        lines = sum(
+            max(1, math.ceil(small_fm.horizontalAdvance(line) / max(w - 4, 1)))
+            for line in info.split("\n")
+        )
+        info_h = max(lines, 2) * small_fm.height() + 2
         # The shape is square (circle) or tall (bar); the words sit right under it and the
         # whole block is centred vertically.
         room_h = max(h - word_h - info_h - 12, 20)
@@ -167,6 +175,6 @@ class PacerWidget(QWidget):
         p.drawText(
             QRectF(2, area.bottom() + 4 + word_h, w - 4, info_h),
             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            describe_settings(settings) if settings is not None else self.off_hint,
+            info,
         )
         p.end()

@@ -2,17 +2,19 @@
 
 Large and calm: the breathing pacer fills most of the screen, and beside it the client's own
 heart-rate wave of the last minute with the in-breaths shaded, so the client can see the heart
-speed up on the in-breath and slow down on the out-breath. No numbers, no synchrony. Esc or F
-closes full screen; the window can be moved to another screen before it is made full screen.
+speed up on the in-breath and slow down on the out-breath. No numbers, no synchrony. Esc, F or
+F11 leave full screen (and F or F11 return to it); Up, Down and Space change and start or stop
+the pacer as in the dashboard. The window can be moved to another screen before it is made full
+screen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ui.keys import PACER_WINDOW_KEYS, install_keys
 from ui.pacer_widget import PacerWidget
 from ui.theme import Theme, role_style, stylesheet
 from ui.trace import HeartRateTrace
@@ -39,8 +41,9 @@ class PacerWindow(QWidget):
         lay.setSpacing(24)
         lay.addWidget(self.pacer, 3)
         lay.addLayout(right, 2)
-        for key in ("Esc", "F"):
-            QShortcut(QKeySequence(key), self).activated.connect(self.toggle_full_screen)
+        # Its own keys; the pacer keys are the dashboard's to connect.
+        own = {"leave_full_screen": self.showNormal, "toggle_full_screen": self.toggle_full_screen}
+        install_keys(self, PACER_WINDOW_KEYS, own)
         self.apply_theme(theme, font_pt)
 
     def apply_theme(self, theme: Theme, font_pt: float) -> None:

@@ -37,6 +37,12 @@ def _fmt(v: float, fmt: str = ".0f") -> str:
     return "–" if v is None or not math.isfinite(v) else f"{v:{fmt}}"
 
 
+def _big(number: str, rest: str, font_pt: float) -> str:
+    """A big number followed by its unit (and mark) in the window's ordinary size, so that
+    five columns of values fit two people side by side at 1366 pixels (rich text)."""
+    return f'{number}<span style="font-size:{font_pt:.1f}pt; font-weight:normal">{rest}</span>'
+
+
 def rmssd_trend(t_s: np.ndarray, rmssd_ms: np.ndarray, now_s: float) -> str:
     """``"rising"``, ``"falling"``, ``"steady"`` or ``""``: RMSSD now against a minute ago.
 
@@ -111,6 +117,8 @@ class PersonPanel(QFrame):
             cap.setProperty("muted", True)
             val = QLabel("–")
             val.setObjectName("bignum" if key in ("hr", "rmssd") else "")
+            if key in ("hr", "rmssd"):
+                val.setTextFormat(Qt.TextFormat.RichText)
             grid.addWidget(cap, 0, col)
             grid.addWidget(val, 1, col)
             self.captions[key] = cap
@@ -138,11 +146,12 @@ class PersonPanel(QFrame):
         lay.addWidget(self.note)
         self._version = -1
         self._spark_rows = -1
+        self.font_pt = font_pt
         self.apply_theme(theme, font_pt)
 
     def _spark_range(self, t: np.ndarray, v: np.ndarray) -> None:
-        """Fit the sparkline's view to its data now, as autorange would: pyqtgraph's autorange
-        runs while painting and then paints the plot a second time."""
+        """Fit the sparkline's view to its data now, as autorange would (pyqtgraph's autorange
+        runs while painting, and then the plot is painted a second time)."""
         ok = np.isfinite(v)
         if not ok.any():
             return
@@ -153,9 +162,14 @@ class PersonPanel(QFrame):
             yRange=(lo - pad, hi + pad),
             padding=0,
         )
+        # Apply the new range now: pyqtgraph would do it at the start of the next paint,
+        # and moving the drawing there makes Qt paint the plot a second time.
+        self.spark.getPlotItem().getViewBox().prepareForPaint()
 
     def apply_theme(self, theme: Theme, font_pt: float) -> None:
         style = role_style(theme, self.role)
+        self.font_pt = font_pt
+        self._version = -1  # the values' units follow the new size at the next frame
         line = "——" if style.dash.name == "SolidLine" else "– –"
         self.title.setText(
             f'<span style="color:{style.color}">{style.glyph} {line}</span> {style.label}'
@@ -175,8 +189,8 @@ class PersonPanel(QFrame):
             return
         self._version = version
         mark = "" if p.reliable else " ?"
-        self.values["hr"].setText(f"{_fmt(p.hr_bpm)} /min")
-        self.values["rmssd"].setText(f"{_fmt(p.rmssd_ms)} ms{mark}")
+        self.values["hr"].setText(_big(_fmt(p.hr_bpm), " /min", self.font_pt))
+        self.values["rmssd"].setText(_big(_fmt(p.rmssd_ms), f" ms{mark}", self.font_pt))
         if paced:
             self.captions["rsa"].setText("RSA at pacer")
             self.values["rsa"].setText(f"{_fmt(p.rsa_amplitude_ms)} ms{mark}")

@@ -213,7 +213,7 @@ class SynchronyPanel(QFrame):
         # At most about one min/max pair per pixel (pyqtgraph's "peak" method; a bin holding a
         # gap becomes a gap): 5,400 readings at 90 minutes would otherwise cost ~3 ms to draw.
         width_px = max(int(self.plot.getPlotItem().getViewBox().width()), 100)
-        self.curve.setDownsampling(ds=max(1, t.size // width_px), method="peak")
+        self.curve.setDownsampling(ds=max(1, -(-t.size // width_px)), method="peak")
         self.curve.setData(x, np.where(valid, value, np.nan), connect="finite")
         self.band.setPath(band_path(x, low, high))
         phase = np.asarray(history.phase, dtype=object)

@@ -11,10 +11,11 @@ red or green (no judgement of more or less synchrony).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 
 from PySide6.QtCore import Qt
 
-__all__ = ["OKABE_ITO", "THEMES", "RoleStyle", "Theme", "role_style", "stylesheet"]
+__all__ = ["OKABE_ITO", "THEMES", "RoleStyle", "Theme", "arrow_icon", "role_style", "stylesheet"]
 
 #: The Okabe-Ito palette.
 OKABE_ITO = {
@@ -122,8 +123,19 @@ def role_style(theme: Theme, role: str) -> RoleStyle:
     return RoleStyle(label, theme.therapist, Qt.PenStyle.SolidLine, "o", "●")
 
 
+def arrow_icon(theme: Theme, direction: str) -> str:
+    """Path of the small arrow (``up`` or ``down``, in the theme's muted colour) drawn in the
+    spin boxes' step buttons and the menus' drop-down (``ui/icons``, shipped in the package).
+
+    A style sheet that gives these widgets a border draws their arrows itself, and without an
+    image they shrink to a few pixels, unreadable at any scale.
+    """
+    return str(files("ui").joinpath("icons", f"{direction}-{theme.name}.svg")).replace("\\", "/")
+
+
 def stylesheet(theme: Theme, font_pt: float) -> str:
     """Qt style sheet for the window's own widgets (the plots take the theme directly)."""
+    up, down = arrow_icon(theme, "up"), arrow_icon(theme, "down")
     return f"""
         QWidget {{ background: {theme.background}; color: {theme.foreground};
                    font-size: {font_pt:.1f}pt; }}
@@ -141,4 +153,9 @@ def stylesheet(theme: Theme, font_pt: float) -> str:
             background: {theme.panel}; color: {theme.foreground};
             border: 1px solid {theme.muted}; border-radius: 3px; padding: 2px 6px; }}
         QPushButton:pressed {{ background: {theme.muted}; }}
+        QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: 16px; border: none; }}
+        QAbstractSpinBox::up-arrow {{ image: url({up}); width: 10px; height: 6px; }}
+        QAbstractSpinBox::down-arrow {{ image: url({down}); width: 10px; height: 6px; }}
+        QComboBox::drop-down {{ width: 16px; border: none; }}
+        QComboBox::down-arrow {{ image: url({down}); width: 10px; height: 6px; }}
     """

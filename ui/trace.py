@@ -119,7 +119,11 @@ class HeartRateTrace(pg.PlotWidget):
         self.line_width = 2.2
         self._version: object = -1
         self._scrolled_to = -math.inf
+        self._slot: int | None = None  # which pixel step the drawing is at; None: move it
         self._scrolled_pacer: PacerTimeline | None = None
+        #: Where within a pixel step this trace moves (0-1): the dashboard gives each trace
+        #: its own, so two traces never repaint in the same frame.
+        self.scroll_phase = 0.0
         self._y_range = (50.0, 100.0)
         self._y_shown: tuple[float, float] | None = None
         plot = self.getPlotItem()
@@ -163,7 +167,7 @@ class HeartRateTrace(pg.PlotWidget):
         """Show the last ``window_s`` seconds (redrawn at the next update)."""
         self.window_s = float(window_s)
         self._version = -1
-        self._scrolled_to = -math.inf
+        self._slot = None
         self._set_x_axis()
 
     def _set_x_axis(self) -> None:
@@ -217,22 +221,23 @@ class HeartRateTrace(pg.PlotWidget):
             y_range = (lo, max(hi, lo + 20.0))
             if y_range != self._y_range:
                 self._y_range = y_range
-                self._scrolled_to = -math.inf
+                self._slot = None
         self._set_y_range()
 
     def scroll(self, now_s: float, pacer: PacerTimeline | None) -> None:
         """Place the drawing so that session time ``now_s`` is at "now" (x = 0); shade the
         in-breaths in view.
 
-        Nothing is done until the drawing would move by at least one pixel (a 2-minute trace
-        500 pixels wide moves a pixel every 0.24 s), unless the pacer changed. The axes never
-        change here.
+        The drawing moves in whole pixel steps of session time (a 2-minute trace 500 pixels
+        wide moves a pixel every 0.26 s), when ``now_s`` enters the next step, offset by
+        :attr:`scroll_phase`; the pacer changing moves it at once. The axes never change here.
         """
         width_px = max(self.getPlotItem().getViewBox().width(), 1.0)
         px_s = (1.0 + LOOK_AHEAD) * self.window_s / width_px
-        if abs(now_s - self._scrolled_to) < px_s and pacer is self._scrolled_pacer:
+        slot = math.floor(now_s / px_s + self.scroll_phase)
+        if slot == self._slot and pacer is self._scrolled_pacer:
             return
-        self._scrolled_to, self._scrolled_pacer = now_s, pacer
+        self._slot, self._scrolled_to, self._scrolled_pacer = slot, now_s, pacer
         for item in (self.curve, self.artifacts, self.shading):
             item.setPos(-now_s, 0.0)
         # A short look-ahead right of the dotted "now" line shows the pacer's next breaths;

@@ -202,6 +202,15 @@ def test_font_size_keys_and_fit_at_1366(qtbot, played) -> None:
     assert w.font_pt == 7.0  # bounded
 
 
+def test_no_text_is_cut_off_at_1366x768(qtbot, played) -> None:
+    from .layout_check import check_layout
+    from .test_layout import assert_fits
+
+    # The default text size and two Ctrl++ presses, with the longest words a panel shows and
+    # the sample's longest synchrony sentence (at 330 s).
+    assert_fits(check_layout(played["dyad"], [10.0, 12.0]))
+
+
 def test_heart_rate_rises_are_shown_in_the_panel_and_the_events(qtbot, played) -> None:
     """The live co-regulation part of the snapshot reaches the window: the person's rise state
     in words on their panel, and each finished episode once, as its sentence, in the events."""

@@ -73,3 +73,26 @@ def test_trace_scrolls_its_drawing_and_keeps_its_axes(qtbot) -> None:
     assert rect.left() == pytest.approx(-60.0) and rect.right() == pytest.approx(4.8)
     # The axes did not move, so their drawing was not regenerated.
     assert vb.viewRange() == view and axis.picture is picture
+
+
+def test_two_traces_take_turns_to_move(qtbot) -> None:
+    """Each trace moves once per pixel step; with phases 0 and 0.5 never in the same frame."""
+    traces = []
+    for k, role in enumerate(("therapist", "client")):
+        trace = HeartRateTrace(role, THEMES["light"], 10.0, window_s=120.0)
+        qtbot.addWidget(trace)
+        trace.resize(600, 300)
+        trace.show()
+        trace.scroll_phase = k / 2
+        traces.append(trace)
+    step_s = 1.08 * 120.0 / traces[0].getPlotItem().getViewBox().width()
+    moved = np.zeros((2, 250), bool)
+    for f in range(250):  # 10 s at 25 frames a second
+        now = 100.0 + f / 25
+        for k, trace in enumerate(traces):
+            before = trace.now_s
+            trace.scroll(now, None)
+            moved[k, f] = trace.now_s != before
+    assert not (moved[0, 1:] & moved[1, 1:]).any()  # frame 0 places both
+    for k in range(2):
+        assert abs(moved[k, 1:].sum() - 10.0 / step_s) <= 1.5
