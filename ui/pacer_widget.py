@@ -68,6 +68,12 @@ class PacerWidget(QWidget):
         self.setMinimumSize(QSize(150, 150))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
+    def set_off_hint(self, text: str) -> None:
+        """The words shown while the pacer is off (e.g. once the session has ended)."""
+        self.off_hint = text
+        self._last_key = None
+        self.update()
+
     def set_timeline(self, timeline: PacerTimeline) -> None:
         self.timeline = timeline
         self._last_key = None
