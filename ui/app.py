@@ -138,9 +138,14 @@ def _quiet_qt_messages() -> None:
 
 
 def _save(widget: Any, path: str) -> None:
+    from PySide6.QtWidgets import QApplication
+
     target = Path(path)
     if target.parent and not target.parent.exists():
         target.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    # Lay out what the last frame changed first (a button whose text grew, "session ended"),
+    # else the picture shows the new text cut to the old width.
+    QApplication.sendPostedEvents()
     image = widget.grab()
     if not image.save(str(target), "PNG"):
         raise OSError(f"{path}: could not write the screenshot")

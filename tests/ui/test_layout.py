@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..conftest import ROOT
 from .layout_check import clipped_texts
@@ -67,3 +67,23 @@ def test_no_text_is_cut_off_at_twice_the_pixel_density() -> None:
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["device_pixel_ratio"] == 2.0
     assert_fits(out)
+
+
+def test_a_screenshot_lays_out_the_last_frame_first(qtbot, tmp_path) -> None:
+    from PySide6.QtGui import QImage
+
+    from ui.app import _save
+
+    w = QWidget()
+    qtbot.addWidget(w)
+    lay = QHBoxLayout(w)  # as the dashboard's top row: a stretching line, then buttons
+    lay.addWidget(QLabel("session time 0:04:09"), 1)
+    button = QPushButton("end session")
+    lay.addWidget(button)
+    w.resize(300, 100)
+    w.show()
+    qtbot.waitExposed(w)
+    # What the window does when the session ends, then at once the screenshot, in one frame.
+    button.setText("session ended")
+    _save(w, str(tmp_path / "shot.png"))
+    assert clipped_texts(w) == [] and QImage(str(tmp_path / "shot.png")).width() == 300
