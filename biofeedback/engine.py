@@ -17,7 +17,9 @@ After **each beat**, per participant:
   so one premature beat and its compensating pause never make it jump;
 * over the last ``rmssd_window_s`` (60 s): RMSSD from the successive differences of
   adjacent, unflagged intervals (a difference touching a flagged interval or spanning a
-  recording gap is left out, not interpolated), mean HR, the artifact burden (percent of
+  recording gap is left out, not interpolated) and mean HR, both over the classified
+  intervals only (the 2-4 still waiting are left out until the check has seen them, so a
+  premature beat never shows as a brief RMSSD spike), the artifact burden (percent of
   classified intervals flagged) and a reliability verdict.
 
 Once per **second of session time** (when one of the participant's beats crosses a whole
@@ -299,6 +301,8 @@ class Engine:
             p = self._person(item.role)
             p.append(item)
             self._version += 1
+        if self._sync is not None and item.role in ("therapist", "client"):
+            self._sync.heard(item.role, item.t_s)
         found = p.classify(item)
         with self._lock:
             p.mark(found, item.t_s)

@@ -262,14 +262,17 @@ class ParticipantState:
         thread changes); the engine publishes the result as ``snap`` under the lock."""
         cfg = self.cfg
         t, rr, fl, ag = self.ring.tail(cfg.rmssd_window_s)
-        td = time_domain(rr, window_breaks(fl, ag))
+        # RMSSD and mean HR over the classified intervals only: the newest 2-4 still wait for
+        # the artifact check, and a premature beat among them would show as a brief spike.
+        done = fl >= 0
+        td = time_domain(rr[done], window_breaks(fl[done], ag[done]))
         span = float(t[-1] - t[0] + rr[0] / 1000.0) if t.size else 0.0
         classified = int(np.count_nonzero(fl >= 0))
         n_flagged = int(np.count_nonzero(fl > 0))
         burden = 100.0 * n_flagged / classified if classified else math.nan
         reason = None
-        if td.n_beats < cfg.min_beats:
-            reason = f"only {td.n_beats} beats in the last {cfg.rmssd_window_s:.0f} s"
+        if t.size < cfg.min_beats:
+            reason = f"only {t.size} beats in the last {cfg.rmssd_window_s:.0f} s"
         elif span < cfg.min_window_fraction * cfg.rmssd_window_s:
             reason = f"window covers only {span:.0f} of {cfg.rmssd_window_s:.0f} s"
         elif burden > cfg.max_burden_pct:
@@ -284,7 +287,7 @@ class ParticipantState:
             hr_bpm=current_hr_bpm(rr_now, fl_now, cfg.current_hr_beats),
             mean_hr_bpm=td.mean_hr_bpm,
             rmssd_ms=td.rmssd_ms,
-            window_beats=td.n_beats,
+            window_beats=int(t.size),
             window_span_s=span,
             burden_pct=burden,
             n_flagged=n_flagged,

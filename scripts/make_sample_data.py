@@ -64,16 +64,18 @@ NSRDB_TXT = "nsrdb_series_1_rr.txt"
 def dyad_config() -> SimulationConfig:
     """The 10-minute therapist-client sample session.
 
-    * 0-2 min spontaneous breathing (therapist about 12/min, client about 16/min), each
+    * 0-30 s spontaneous breathing (therapist about 12/min, client about 16/min), each
       person's slow heart-rate changes their own;
     * slow arousal-driven heart-rate changes of 4 bpm (standard deviation) in both;
-    * 2-5 min both follow a 6/min pacer; 5-10 min spontaneous again;
-    * 310-600 s coupling of strength 0.9: the client's slow heart-rate changes lead, the
-      therapist's follow 3 s later (long enough for the offline segment test, and late
-      enough for the live chance band to have five minutes of history);
+    * 30-210 s both follow a 6/min pacer, so two minutes in (``demo --duration 120``) the
+      dashboard shows the heart following the breath and, from about 110 s, the live chance
+      band; 210-600 s spontaneous again;
+    * the client's strap drops out from 240 s to 260 s;
+    * 270-600 s coupling of strength 0.9: the client's slow heart-rate changes lead, the
+      therapist's follow 3 s later (most of the unpaced stretch, so the offline segment test
+      has enough segments);
     * ectopic beats: therapist near 130 s and 515 s, client near 95 s, 330 s and 560 s; one
       missed beat (client, near 200 s);
-    * the client's strap drops out from 60 s to 80 s;
     * at 420 s the client's heart rate rises by 18 beats/min over 20 s and settles with a time
       constant of 30 s while the therapist's goes on as before (an activation episode).
     """
@@ -96,15 +98,15 @@ def dyad_config() -> SimulationConfig:
                 resonance_bpm=5.5,
                 ectopic_times_s=(95.0, 330.0, 560.0),
                 missed_times_s=(200.0,),
-                dropouts=((60.0, 80.0),),
+                dropouts=((240.0, 260.0),),
                 contact=True,
             ),
         ),
         duration_s=600.0,
         seed=20260101,
-        pacing=(PacedSegment(120.0, 300.0, 6.0),),
+        pacing=(PacedSegment(30.0, 210.0, 6.0),),
         coupling=CouplingConfig(
-            strength=0.9, lag_s=3.0, leader="client", windows=((310.0, 600.0),)
+            strength=0.9, lag_s=3.0, leader="client", windows=((270.0, 600.0),)
         ),
         episodes=(
             ActivationEpisode("client", 420.0, rise_bpm=18.0, rise_s=20.0, settle_tau_s=30.0),

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from hrv.pacer import PacerTimeline
 
-__all__ = ["in_breath_spans", "trace_xy", "true_runs"]
+__all__ = ["in_breath_spans", "trace_xy", "true_runs", "without_flagged"]
 
 FloatArray = NDArray[np.float64]
 
@@ -60,6 +60,48 @@ def trace_xy(
     x_out[breaks + np.arange(breaks.size)] = t[breaks - 1]
     y_out = np.insert(y, breaks, np.nan)
     return x_out, y_out
+
+
+def without_flagged(
+    t_s: FloatArray,
+    hr_bpm: FloatArray,
+    after_gap: NDArray[np.bool_],
+    artifact: NDArray[np.int8],
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], FloatArray, FloatArray]:
+    """The beats the artifact check kept, and where the flagged ones sit on their line.
+
+    A flagged beat (``artifact > 0``: ectopic, missed, extra, a jump) is a wrong interval, not
+    a heart rate: drawn as it is, one premature beat makes a spike of 40-60 beats/min that
+    squeezes the whole wave. It is left out of the line, which joins its neighbours (a
+    recording gap still breaks it: a gap on a removed beat moves to the next kept one), and
+    its mark goes on that line at its time. Beats still being classified (``-1``) are kept.
+
+    Returns
+    -------
+    t_kept, hr_kept, gap_kept : ndarray
+        The kept beats, with ``after_gap`` carried over from removed beats.
+    t_flag, y_flag : ndarray of float64
+        Times of the flagged beats and the kept line's heart rate there (``nan`` where no kept
+        beat lies on both sides).
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    y = np.asarray(hr_bpm, dtype=np.float64)
+    gap = np.asarray(after_gap, dtype=bool)
+    flagged = np.asarray(artifact) > 0
+    if not flagged.any():
+        return t, y, gap, np.empty(0), np.empty(0)
+    keep = np.flatnonzero(~flagged)
+    seen = np.cumsum(gap)  # gaps up to and including each beat
+    gap_kept = gap[keep].copy()
+    if keep.size > 1:
+        gap_kept[1:] = seen[keep[1:]] - seen[keep[:-1]] > 0
+    t_kept, y_kept = t[keep], y[keep]
+    t_flag = t[flagged]
+    if t_kept.size >= 2:
+        y_flag = np.interp(t_flag, t_kept, y_kept, left=np.nan, right=np.nan)
+    else:
+        y_flag = np.full(t_flag.size, np.nan)
+    return t_kept, y_kept, gap_kept, t_flag, y_flag
 
 
 def in_breath_spans(timeline: PacerTimeline, t0_s: float, t1_s: float) -> list[tuple[float, float]]:

@@ -116,7 +116,7 @@ class SynchronyPanel(QFrame):
         pi.addItem(self.pacer_text, ignoreBounds=True)
         self.pacer_text.hide()
         self.hint = pg.TextItem(
-            "no reading yet: the chance band needs a few minutes of both heart rates",
+            "no reading yet: the chance band needs about two minutes of both heart rates",
             anchor=(0, 0.5),
         )
         pi.addItem(self.hint, ignoreBounds=True)
@@ -128,7 +128,7 @@ class SynchronyPanel(QFrame):
         legend.setProperty("muted", True)
         legend.setWordWrap(True)
         self.legend = legend
-        self.words = QLabel("Waiting for a few minutes of both people's heart rates.")
+        self.words = QLabel("Waiting for about two minutes of both people's heart rates.")
         self.words.setWordWrap(True)
         self.aid = QLabel(AID_LINE)
         self.aid.setObjectName("aid")
@@ -231,8 +231,18 @@ class SynchronyPanel(QFrame):
         runs = true_runs(t_update, paced & valid, max_gap_s=2.5) - lag
         self.paced.set_spans(runs, y0, y1)
         if len(runs):
-            a = runs[int(np.argmax(runs[:, 1] - runs[:, 0]))][0]
-            self.pacer_text.setPos(float(a), y1)
+            a = float(runs[int(np.argmax(runs[:, 1] - runs[:, 0]))][0])
+            # The label starts at its stretch, unless it would run past the right edge (a
+            # stretch that has just begun): then it ends at the edge, whole.
+            right = self._x_end * 1.01
+            vb = self.plot.getPlotItem().getViewBox()
+            width = self.pacer_text.boundingRect().width() * right / max(vb.width(), 1.0)
+            if a + width > right:
+                self.pacer_text.setAnchor((1, 0))
+                self.pacer_text.setPos(right, y1)
+            else:
+                self.pacer_text.setAnchor((0, 0))
+                self.pacer_text.setPos(a, y1)
             self.pacer_text.show()
         else:
             self.pacer_text.hide()

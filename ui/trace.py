@@ -32,7 +32,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from hrv.pacer import PacerTimeline
-from ui.series import in_breath_spans, trace_xy
+from ui.series import in_breath_spans, trace_xy, without_flagged
 from ui.theme import Theme, role_style
 from ui.time_axis import before_now_ticks, label_overhang_px
 
@@ -201,14 +201,20 @@ class HeartRateTrace(pg.PlotWidget):
         t0 = now_s - self.window_s
         # A margin left of the window: the line still reaches the left edge if the clock the
         # drawing is placed by steps back a little (a fast replay's clock slips to the data).
-        x, y = trace_xy(t_s, hr_bpm, after_gap, t0 - KEEP_MARGIN * self.window_s)
+        t_kept, hr_kept, gap_kept, t_flag, y_flag = without_flagged(
+            t_s, hr_bpm, after_gap, artifact
+        )
+        x, y = trace_xy(t_kept, hr_kept, gap_kept, t0 - KEEP_MARGIN * self.window_s)
         self.curve.setData(x, y, connect="finite")
-        flagged = np.asarray(artifact) > 0
-        if flagged.any():
-            self.artifacts.setData(np.asarray(t_s)[flagged], np.asarray(hr_bpm)[flagged])
-        else:
-            self.artifacts.setData([], [])
-        seen = y[np.isfinite(y) & (x >= t0)]
+        on_line = np.isfinite(y_flag)
+        self.artifacts.setData(t_flag[on_line], y_flag[on_line])
+        # The range follows the beats already found normal; one still being classified may be
+        # a premature beat, whose spike is clipped for the second or two until it is flagged.
+        art = np.asarray(artifact)
+        normal = art[art <= 0] == 0  # the kept beats' classes: 0 normal, -1 not yet known
+        seen = hr_kept[normal & np.isfinite(hr_kept) & (t_kept >= t0)]
+        if not seen.size:
+            seen = y[np.isfinite(y) & (x >= t0)]
         if seen.size:
             lo = 5.0 * math.floor((float(seen.min()) - 3.0) / 5.0)
             hi = 5.0 * math.ceil((float(seen.max()) + 3.0) / 5.0)

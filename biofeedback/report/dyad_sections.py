@@ -29,9 +29,9 @@ SHORT_CAPTION = (
     "The line is how strongly the two heart rates rose and fell together in each 30 s window "
     "(the peak of the lagged correlation nearest zero lag). The grey band is what the same two "
     "people give when one person's window is paired with the other's from other times (it "
-    "appears once a few minutes of history exist): above the band is more than chance at that "
-    "moment. Where both follow the pacer the line is drawn dotted, because a shared breathing "
-    "rhythm is not synchrony between them."
+    "appears after about two minutes of both heart rates): above the band is more than chance at "
+    "that moment. Where both follow the pacer the line is drawn dotted, because a shared "
+    "breathing rhythm is not synchrony between them."
 )
 LONG_CAPTION = (
     "Each 30 s window's synchrony (the peak of the lagged correlation nearest zero lag) is "

@@ -132,9 +132,12 @@ class RoleBuffer:
         self.last: tuple[float, float, bool] | None = None  # (t_s, hr_bpm, flagged)
         self.beats: deque[tuple[float, float, bool]] = deque()
         self.beat_keep_s = beat_keep_s
+        self.heard_s = -math.inf  # newest beat time received, classified or not (s)
+        self.silent_until_s = -math.inf  # end of the last silence longer than gap_s (s)
 
     def add(self, t: float, rr: float, flagged: bool) -> None:
         """Add one beat: time (s), RR (ms), artifact flag; out-of-order beats are ignored."""
+        self.hear(t)
         if self.last is not None and t <= self.last[0]:
             return  # out of order or duplicate: ignore
         bad = flagged or not (math.isfinite(rr) and rr > 0 and math.isfinite(t))
@@ -166,6 +169,14 @@ class RoleBuffer:
             self.buf[idx % self.size] = vals
             self.filled = int(idx[-1]) + 1
         self.last = (t, hr, bad)
+
+    def hear(self, t: float) -> None:
+        """Note a beat received at ``t`` (s), and the end of the silence it may close."""
+        if not math.isfinite(t) or t <= self.heard_s:
+            return
+        if t - self.heard_s > self.gap_s and math.isfinite(self.heard_s):
+            self.silent_until_s = t
+        self.heard_s = t
 
     def blank(self, start_s: float, end_s: float) -> None:
         """Blank already gridded samples between two times (s)."""
@@ -207,8 +218,10 @@ class LiveSynchrony:
     params : SynchronyParams, optional
         Uses the grid, window, lag, ``max_missing``, low-pass and pacer fields, ``history_s``,
         ``n_offsets`` (offsets for the band, each used in both directions), ``min_offset_s``
-        (smallest offset; HR autocorrelation has faded by then) and ``min_offsets`` (fewer
-        valid pairings: band ``None``, status "not enough data yet").
+        (smallest offset: paired windows share no sample), ``offset_step_s`` and
+        ``min_offsets`` (fewer valid pairings: band ``None``, status "not enough data yet"),
+        and ``gap_s``: a strap silent for longer than that gives "signal gap" at once, not the
+        last complete window again (see :meth:`heard`).
     **overrides
         Any field of :class:`SynchronyParams` (e.g. ``history_s=120``).
     """
@@ -232,6 +245,7 @@ class LiveSynchrony:
         self._n_offsets = p.n_offsets
         self._min_offset = round(p.min_offset_s * fs_hz)
         self._min_offsets = p.min_offsets
+        self._offset_step = max(1, round(p.offset_step_s * fs_hz))
         self._min_count = p.min_count
         keep = _SHARED_WINDOWS * p.pacer_fit_window_s + 5.0
         # (time, shared rate or nan) of the last few minutes' shared-rhythm fits.
@@ -248,6 +262,15 @@ class LiveSynchrony:
     def add_beat(self, role: str, t_s: float, rr_ms: float, artifact: bool = False) -> None:
         """Add one beat of ``role`` ("therapist" or "client"): time (s) and RR (ms)."""
         self._roles[role].add(float(t_s), float(rr_ms), bool(artifact))
+
+    def heard(self, role: str, t_s: float) -> None:
+        """A beat of ``role`` at ``t_s`` (s) arrived but is not added yet.
+
+        For callers that add beats only once their artifact class is final, a few beats late:
+        :meth:`update` tells a silent strap (no beat heard for more than ``gap_s``) from that
+        delay, and reports a signal gap at once instead of a reading that grows stale.
+        """
+        self._roles[role].hear(float(t_s))
 
     def add_beats(
         self, role: str, t_s: ArrayLike, rr_ms: ArrayLike, artifact: ArrayLike | None = None
@@ -342,6 +365,11 @@ class LiveSynchrony:
 
         if a - lmax < 0 or th.last is None or cl.last is None:
             return snap(status="not enough data yet")
+        silent = now_s - min(th.heard_s, cl.heard_s) > self.params.gap_s
+        if silent or window_end_s < max(th.silent_until_s, cl.silent_until_s):
+            # One strap is silent for longer than a gap, or the window still ends before a
+            # silence just over: repeating the last complete window would show a stale reading.
+            return snap(status="signal gap: waiting for clean beats from both straps")
         ar = np.arange(w)
         ar_ext = np.arange(-lmax, w + lmax)
         x_cur = th.get(a + ar)
@@ -359,7 +387,7 @@ class LiveSynchrony:
         bands: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None)
         n_off = 0
         if max_off >= self._min_offset:
-            k = min(self._n_offsets, (max_off - self._min_offset) // max(1, round(5 * fs)) + 1)
+            k = min(self._n_offsets, (max_off - self._min_offset) // self._offset_step + 1)
             offs = np.unique(np.linspace(self._min_offset, max_off, k).astype(np.intp))
             past = a - offs
             xs = np.concatenate([np.repeat(x_cur[None], offs.size, 0), th.get(past[:, None] + ar)])

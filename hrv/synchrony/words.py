@@ -15,7 +15,9 @@ from .result import SynchronyResult
 __all__ = ["describe"]
 
 
-def _lead_words(leader: str | None, lag_s: float) -> str:
+def _lead_words(leader: str | None, lag_s: float, when: str = "") -> str:
+    """Who tended to change first, hedged; ``when`` ends the sentence (e.g. " in the last
+    half minute"): empty for a whole session or stretch, which the caller names."""
     if leader not in ("client", "therapist") or not math.isfinite(lag_s):
         return ""
     first, second = ("client", "therapist") if leader == "client" else ("therapist", "client")
@@ -23,7 +25,7 @@ def _lead_words(leader: str | None, lag_s: float) -> str:
     num = f"{secs:g}"
     return (
         f" The {first}'s heart-rate changes tended to precede the {second}'s by about {num} s"
-        " during this stretch."
+        f"{when}."
     )
 
 
@@ -119,5 +121,4 @@ def _describe_live(s: LiveSnapshot) -> str:
     how = "moving together" if s.phase == "in-phase" else "moving in opposite directions"
     text = f"The two heart rates are {how} more than the chance band."
     lag = s.lag_s if s.phase == "in-phase" else s.anti_lag_s
-    lead = _lead_words(s.leader, lag)
-    return text + (lead.replace(" during this stretch", " in the last half minute") if lead else "")
+    return text + _lead_words(s.leader, lag, " in the last half minute")

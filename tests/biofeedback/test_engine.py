@@ -105,6 +105,29 @@ def test_streaming_rsa_equals_batch_and_ground_truth_while_pacing():
     assert got.reliable
 
 
+
+def test_a_premature_beat_never_shows_as_an_rmssd_spike():
+    # Steady breathing-like RR (RMSSD about 15 ms) with one premature beat and its pause at
+    # beat 120: counted for even a moment, the pair (520 ms, 1080 ms) would lift the 60 s
+    # RMSSD to about sqrt((280^2 + 560^2 + ...) / 75), over 70 ms.
+    rng = np.random.default_rng(5)
+    n = 240
+    rr = 800.0 + 30.0 * np.sin(np.arange(n) / 2.0) + rng.normal(0.0, 3.0, n)
+    rr[120], rr[121] = 520.0, 1080.0
+    t = np.cumsum(rr) / 1000.0
+    engine = Engine(("solo",))
+    shown, flagged = [], []
+    for k in range(n):
+        engine.feed(Beat(float(t[k]), float(rr[k]), "solo", k, k))
+        p = engine.snapshot().participants["solo"]
+        shown.append(p.rmssd_ms)
+        flagged.append(p.n_flagged)
+    shown = np.array(shown)
+    before = shown[80:120]
+    assert np.isfinite(before).all()
+    assert np.nanmax(shown[120:]) < 1.3 * before.max()
+    assert max(flagged) >= 1  # the pair was seen and flagged, not simply missed
+
 def _polar_rr(shared_data):
     path = shared_data / "polar_h10_pvc" / "polar_h10_pvc_detectPVC.csv.gz"
     rr = []

@@ -130,7 +130,7 @@ def test_commands_from_another_thread_are_recorded_and_listeners_cannot_break_it
     def broken(item):
         raise RuntimeError("a listener that fails")
 
-    ctl = SessionController(ReplaySource(DYAD, speed=20.0, duration_s=30.0), record_to=out)
+    ctl = SessionController(ReplaySource(DYAD, speed=20.0, duration_s=20.0), record_to=out)
     ctl.add_listener(broken)
     ctl.add_listener(seen.append)
     ctl.start()

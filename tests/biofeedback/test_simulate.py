@@ -545,16 +545,16 @@ def test_sample_dyad_session_ground_truth() -> None:
         events = r.events(derived=False)
     assert gt["duration_s"] == 600.0
     assert gt["pacer"][0] | {"followers": None} == {
-        "start_s": 120.0,
-        "end_s": 300.0,
+        "start_s": 30.0,
+        "end_s": 210.0,
         "rate_bpm": 6.0,
         "followers": None,
     }
     assert gt["coupling"]["leader"] == "client" and gt["coupling"]["lag_s"] == 3.0
-    assert gt["coupling"]["windows"] == [[310.0, 600.0]]
-    assert gt["participants"]["client"]["dropouts"] == [{"start_s": 60.0, "end_s": 80.0}]
+    assert gt["coupling"]["windows"] == [[270.0, 600.0]]
+    assert gt["participants"]["client"]["dropouts"] == [{"start_s": 240.0, "end_s": 260.0}]
     assert [(e.kind, e.role, e.t_s) for e in events if e.kind == "disconnect"] == [
-        ("disconnect", "client", 60.0)
+        ("disconnect", "client", 240.0)
     ]
     assert len(gt["participants"]["therapist"]["ectopic_beats_s"]) == 2
     assert len(gt["participants"]["client"]["ectopic_beats_s"]) == 3

@@ -52,9 +52,14 @@ def test_view_of_the_sample_paced_stretch_and_the_end():
     assert "pacer 6 breaths/min" in paced and "breathe" in paced
     assert "RSA" in paced and "therapist" in paced and "client" in paced
     assert "following the pacer" in paced
-    assert "client: 1 gap in the recording" in paced
     for item in items:
-        if item.t_s > 200:
+        if 200 < item.t_s <= 280:
+            engine.feed(item)
+    after_dropout = _text(engine.snapshot(), now=280.5)  # the client's strap: 240-260 s
+    assert "client: 1 gap in the recording" in after_dropout
+    assert "pacer off" in after_dropout
+    for item in items:
+        if item.t_s > 280:
             engine.feed(item)
     engine.finish()
     end = _text(engine.snapshot())

@@ -506,6 +506,51 @@ def test_live_not_enough_data_then_band():
             assert s.value <= s.band[1] and s.anti_value <= s.anti_band[1]
 
 
+def test_live_band_exists_before_two_minutes():
+    # By hand with the defaults: the band needs 10 offsets (20 pairings) from 35 s in 2.5 s
+    # steps, so the oldest pairing reaches back 57.5 s before the current window; that window
+    # starts 35 s (window 30 s + lag 5 s) before now, and the grid is usable from about 11 s
+    # (first beat + 10 s of low-pass settling): 11 + 57.5 + 5 + 35 = 108.5 s.
+    (tt, rt), (tc, rc) = make_dyad(seed=8, minutes=3)
+    snaps = feed_live(LiveSynchrony(), tt, rt, tc, rc, 170)
+    first = next(s for s in snaps if s.band is not None)
+    assert 104.0 <= first.t_s <= 113.0
+    assert first.n_offsets >= 20
+
+
+def test_live_silent_strap_reads_as_a_gap_never_as_a_stale_window():
+    (tt, rt), (tc, rc) = make_dyad(seed=10, minutes=6, coupling=0.6)
+    keep = (tc < 200.0) | (tc > 220.0)  # the client's strap is silent from 200 to 220 s
+    tc, rc = tc[keep], rc[keep]
+    # Beats reach the live synchrony 4 s late (as through the engine's artifact check), but
+    # each is announced with heard() as it arrives.
+    live = LiveSynchrony()
+    i = j = ih = jh = 0
+    snaps = []
+    for now in range(1, 330):
+        while ih < tt.size and tt[ih] <= now:
+            live.heard("therapist", tt[ih])
+            ih += 1
+        while jh < tc.size and tc[jh] <= now:
+            live.heard("client", tc[jh])
+            jh += 1
+        while i < tt.size and tt[i] <= now - 4:
+            live.add_beat("therapist", tt[i], rt[i])
+            i += 1
+        while j < tc.size and tc[j] <= now - 4:
+            live.add_beat("client", tc[j], rc[j])
+            j += 1
+        snaps.append(live.update(float(now)))
+    gap = "signal gap: waiting for clean beats from both straps"
+    silent = [s for s in snaps if 204 <= s.t_s <= 260]
+    assert all(s.status == gap and s.band is None and math.isnan(s.value) for s in silent)
+    readings = [s for s in snaps if math.isfinite(s.value)]
+    assert readings and max(s.latency_s for s in readings) <= 5.0 + 4.0 + 2.0
+    # The late beats alone never read as a gap: only the silence does.
+    assert not any(s.status == gap for s in snaps if 150 <= s.t_s < 200)
+    assert any(s.band is not None for s in snaps if s.t_s > 290)
+
+
 def test_live_memory_is_bounded():
     live = LiveSynchrony(history_s=120)
     size = live._roles["therapist"].buf.size

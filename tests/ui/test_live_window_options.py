@@ -53,7 +53,9 @@ def test_live_window_carries_pace_bpm_and_duration(qtbot, tmp_path, monkeypatch)
                     seen["rate"] = w.rate_spin.value()
                 if "guard" not in seen:  # never hang: close it if --duration did not
                     seen["guard"] = True
-                    QTimer.singleShot(30000, lambda w=w: (seen.update(forced=True), w.close()))
+                    # Tied to the window: once it is gone the guard never fires (it would
+                    # otherwise raise in whichever later test runs Qt's event loop).
+                    QTimer.singleShot(30000, w, lambda w=w: (seen.update(forced=True), w.close()))
 
     timer = QTimer()
     timer.timeout.connect(drive)
