@@ -7,6 +7,7 @@ contract object. Values that cannot be computed are ``None`` (JSON ``null``), ne
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,7 @@ from biofeedback.session_reader import is_sqlite_file
 from biofeedback.sources.replay import iter_session
 from hrv.artifacts import ArtifactResult, correct_artifacts
 from hrv.json_values import json_safe
+from hrv.pacer import PacerTimeline
 from hrv.rsa import (
     BREATH_BAND_HZ,
     breathing_rate_median,
@@ -36,6 +38,8 @@ from hrv.time_domain import time_domain
 from hrv.trend import Trend, slow_trends
 
 __all__ = ["RoleSeries", "SessionInput", "analyze", "analyze_series", "load_input"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,25 @@ class SessionInput:
                 out.append((float(e.data["start_s"]), float(e.data["end_s"])))
         return out
 
+    def pacer_timeline(self) -> PacerTimeline:
+        """The session's pacer, built by the live engine's rule (:meth:`PacerTimeline.after_event`).
+
+        A pacer event whose data are not valid settings is left out (as live), with a warning
+        in the log.
+        """
+        tl = PacerTimeline()
+        for e in self.events:
+            if e.kind != EventKind.PACER:
+                continue
+            try:
+                tl = tl.after_event(e.t_s, e.data)
+            except ValueError as exc:
+                log.warning("%s: pacer event at %.1f s not used: %s", self.source, e.t_s, exc)
+        return tl
+
     def pacer_changes(self) -> list[tuple[float, float]]:
-        """``(t_s, rate_bpm)`` pacer changes in the session (0 = off)."""
-        return [
-            (e.t_s, float(e.data.get("rate_bpm") or 0.0))
-            for e in self.events
-            if e.kind == EventKind.PACER
-        ]
+        """``(t_s, rate_bpm)`` pacer changes (0 = off), derived from :meth:`pacer_timeline`."""
+        return self.pacer_timeline().rate_changes()
 
     def baseline_stretch(self) -> tuple[float, float] | None:
         """``(start_s, end_s)`` of the resting baseline, or ``None`` when the session has none.

@@ -155,9 +155,7 @@ def assessment_of(
     res = (found or {}).get(role)
     if res is not None and res.n_flagged and res.t_s is not None:
         t, rr = res.t_s, res.rr_ms
-    pacer = PacerTimeline.from_events(
-        [(e.t_s, e.data) for e in data.events if e.kind == EventKind.PACER]
-    )
+    pacer: PacerTimeline = data.pacer_timeline()
     steps = []
     for _index, rate, a, b in raw_steps:
         mid = 0.5 * (a + b)

@@ -381,21 +381,22 @@ class Engine:
             self._on_baseline(e)
             return
         if e.kind == EventKind.PACER:
+            # The same rule as offline analysis (SessionInput.pacer_timeline): one timeline, and
+            # synchrony gets its rate-only schedule from it.
             try:
-                settings = PacerSettings.from_dict(e.data, strict=False)
+                tl = self._pacer_timeline.after_event(e.t_s, e.data)
             except ValueError as exc:
                 log.warning("pacer event at %.1f s not used: %s", e.t_s, exc)
                 return
-            last = self._pacer_timeline.changes[-1][0] if self._pacer_timeline.changes else 0.0
-            t = max(e.t_s, last)
-            tl = self._pacer_timeline = self._pacer_timeline.changed(t, settings)
+            self._pacer_timeline = tl
+            t, settings = tl.changes[-1]
             self._pacer_settings = settings
             self._pacer = None if settings is None else settings.rate_bpm
             # The RSA fit's reference: the inhalation onset of the cycle in force (the switch-on
             # time when the pacer starts; a change keeps the breathing shape continuous).
             self._pacer_t0 = t if settings is None else tl.cycle_origin_s(t)
             if self._sync is not None:
-                self._sync.set_pacer(e.t_s, self._pacer or 0.0)
+                self._sync.set_pacer(*tl.rate_changes()[-1])
             return
         if e.role is None:
             return

@@ -57,6 +57,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .pacer_schedule import rate_in_force
+
 __all__ = [
     "HOLD_RANGE_S",
     "INHALE_SHARE_RANGE",
@@ -331,12 +333,44 @@ class PacerTimeline:
         i = int(self._index(np.asarray([float(t_s)]))[0])
         return None if i < 0 else self.changes[i][1]
 
+    def after_event(self, t_s: float, data: Mapping[str, Any]) -> PacerTimeline:
+        """The timeline after a recorded pacer event: the one rule the engine and analysis share.
+
+        Parameters
+        ----------
+        t_s : float
+            The event's session time (s). An event earlier than the last change (or than 0
+            for the first one) takes effect at that time instead, so a clock step back never
+            reorders the pacer.
+        data : mapping
+            The event's data, read by :meth:`PacerSettings.from_dict` with ``strict=False``.
+
+        Raises
+        ------
+        ValueError
+            Data that are not valid pacer settings: the event is not applied (the caller
+            leaves it out and says so).
+        """
+        settings = PacerSettings.from_dict(data, strict=False)
+        last = self.changes[-1][0] if self.changes else 0.0
+        return self.changed(max(float(t_s), last), settings)
+
+    def rate_changes(self) -> list[tuple[float, float]]:
+        """The rate-only schedule ``[(t_s, rate_bpm)]`` (0 = off) that synchrony and RSA take.
+
+        The one place such schedules are derived from the pacer (see
+        :mod:`hrv.pacer_schedule`). Every change is listed, in order; of several at one time
+        the last is in force, so a schedule may be sorted by time only (a stable sort), never
+        by ``(t_s, rate_bpm)``.
+        """
+        return [(t_s, 0.0 if s is None else s.rate_bpm) for t_s, s in self.changes]
+
     def rate_bpm_at(self, t_s: ArrayLike) -> FloatArray | float:
-        """Pacer rate in breaths per minute at ``t_s``; ``nan`` while off."""
-        t = np.asarray(t_s, dtype=float)
-        i = self._index(t)
-        out = np.where(i >= 0, self._rate[np.maximum(i, 0)] if self._rate.size else np.nan, np.nan)
-        return out[()]
+        """Pacer rate in breaths per minute at ``t_s``; ``nan`` while off.
+
+        The rule of :func:`hrv.pacer_schedule.rate_in_force` (as for rate-only schedules).
+        """
+        return rate_in_force(self._t, self._rate, t_s)
 
     def phase_cycles(self, t_s: ArrayLike) -> FloatArray | float:
         """Cycle count since the pacer was last switched on (``nan`` while off).

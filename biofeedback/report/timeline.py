@@ -216,7 +216,7 @@ def sync_timeline(
             for t, rr, x in zip(s.t_s.tolist(), s.rr_ms.tolist(), fl.tolist(), strict=True)
         ]
     items.sort(key=lambda x: (x[0], x[1]))
-    pacer = sorted(data.pacer_changes())
+    pacer = data.pacer_changes()  # in time order; at one time the later change wins
     gaps = sorted(data.gap_intervals(), key=lambda g: g[1])
     step = step_for(t_end_s)
     times = np.arange(WINDOW_S, t_end_s + 1e-9, step)

@@ -257,7 +257,7 @@ class LiveSynchrony:
             return LowPass(fs_hz, p.lowpass_hz, p.lowpass_settle_s, p.lowpass_order)
 
         self._roles = {r: RoleBuffer(self._size, fs_hz, p.gap_s, keep, lowpass()) for r in _ROLES}
-        self._pacer: list[tuple[float, float]] = sorted((float(a), float(b)) for a, b in pacer)
+        self._pacer = sorted(((float(a), float(b)) for a, b in pacer), key=lambda c: c[0])
 
     def add_beat(self, role: str, t_s: float, rr_ms: float, artifact: bool = False) -> None:
         """Add one beat of ``role`` ("therapist" or "client"): time (s) and RR (ms)."""
@@ -289,7 +289,7 @@ class LiveSynchrony:
     def set_pacer(self, t_s: float, rate_bpm: float) -> None:
         """The pacer runs at ``rate_bpm`` breaths/min from ``t_s`` on (0 = off)."""
         self._pacer.append((float(t_s), float(rate_bpm)))
-        self._pacer.sort()
+        self._pacer.sort(key=lambda c: c[0])  # stable: at one time the later change wins
         if len(self._pacer) > 64:  # keep the schedule bounded: only the rate in force matters
             self._pacer = self._pacer[-64:]
 

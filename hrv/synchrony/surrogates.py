@@ -241,7 +241,7 @@ def synchrony(
         hr_grid(t, rr, art, fs_hz=fs_hz, t_start_s=t0, t_end_s=t_end, gap_s=p.gap_s, gaps=gaps)
         for t, rr, art in ((tt, rr_t, therapist_artifact), (tc, rr_c, client_artifact))
     )
-    schedule = sorted((float(a), float(b)) for a, b in pacer)
+    schedule = sorted(((float(a), float(b)) for a, b in pacer), key=lambda c: c[0])  # later wins
     n = x.size
     w = p.window_samples
     anchors = np.arange(lmax, n - w - lmax + 1, w, dtype=np.intp)
