@@ -4,7 +4,9 @@
 clock gives: a circle whose area grows with the volume, or a bar that fills from the bottom,
 with the word of the current stage ("breathe in", "hold", "breathe out") and the settings
 underneath. It paints only itself, on the window's refresh timer, and a frame that would look
-the same as the last one is skipped, so a running pacer costs one small repaint per frame.
+the same as the last one is skipped; while only the volume moves (within a stage) just the
+shape's rectangle is repainted, not the words, so a running pacer costs one small repaint per
+frame.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class PacerWidget(QWidget):
         self.font_pt = 11.0
         self.frames_painted = 0
         self._last_key: tuple | None = None
+        self._last_volume: int | None = None
+        self._shape_rect = None  # QRect the shape was last drawn in (None: not drawn yet)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(QSize(150, 150))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
@@ -104,14 +108,18 @@ class PacerWidget(QWidget):
     def tick(self) -> None:
         """Repaint if what is drawn changed since the last frame (called at refresh rate)."""
         v, stage, settings = self.state()
-        key = (None if math.isnan(v) else round(v * 400), stage, settings, self.size().toTuple())
-        if key != self._last_key:
-            self._last_key = key
+        volume = None if math.isnan(v) else round(v * 400)
+        key = (stage, settings, self.size().toTuple())
+        if key != self._last_key or self._shape_rect is None:
+            self._last_key, self._last_volume = key, volume
             self.update()
+        elif volume != self._last_volume:  # same words: repaint only the shape
+            self._last_volume = volume
+            self.update(self._shape_rect)
 
     # -- drawing -------------------------------------------------------------------------------
 
-    def paintEvent(self, _event) -> None:
+    def paintEvent(self, event) -> None:
         v, stage, settings = self.state()
         self.frames_painted += 1
         th = self.theme
@@ -142,6 +150,7 @@ class PacerWidget(QWidget):
         shape_h = side if self.shape == "circle" else room_h
         top = 6 + (room_h - shape_h) / 2
         area = QRectF(8, top, w - 16, shape_h)
+        self._shape_rect = area.adjusted(-3, -3, 3, 3).toAlignedRect()  # with the pen
         fill = QColor(th.pacer_fill)
         edge = QColor(th.pacer_edge)
         if settings is None or math.isnan(v):
@@ -173,14 +182,16 @@ class PacerWidget(QWidget):
             p.drawRoundedRect(
                 QRectF(frame.left(), frame.bottom() - level, frame.width(), level), 6, 6
             )
-        p.setPen(QColor(th.foreground))
-        p.setFont(word_font)
-        p.drawText(QRectF(0, area.bottom() + 4, w, word_h), Qt.AlignmentFlag.AlignCenter, word)
-        p.setFont(small)
-        p.setPen(QColor(th.muted))
-        p.drawText(
-            QRectF(2, area.bottom() + 4 + word_h, w - 4, info_h),
-            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            info,
-        )
+        words = QRectF(0, area.bottom() + 4, w, word_h + info_h)
+        if event.rect().intersects(words.toAlignedRect()):  # not when only the shape moved
+            p.setPen(QColor(th.foreground))
+            p.setFont(word_font)
+            p.drawText(QRectF(0, area.bottom() + 4, w, word_h), Qt.AlignmentFlag.AlignCenter, word)
+            p.setFont(small)
+            p.setPen(QColor(th.muted))
+            p.drawText(
+                QRectF(2, area.bottom() + 4 + word_h, w - 4, info_h),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                info,
+            )
         p.end()

@@ -196,3 +196,34 @@ def test_band_thinned_to_bin_extremes() -> None:
     assert np.isnan(bl[:10]).all() and np.isnan(bh[:10]).all()
     short = thin_band(t[:50], low[:50], high[:50])
     assert short[0].size == 50
+
+
+def test_pacer_repaints_only_its_shape_within_a_stage(qtbot) -> None:
+    """Between stage changes only the circle moves: the words under it are not repainted."""
+    now = {"t": 0.5}
+    rects = []
+
+    class Recording(PacerWidget):
+        def paintEvent(self, event) -> None:
+            rects.append(event.rect())
+            super().paintEvent(event)
+
+    w = Recording(THEMES["light"], lambda: now["t"])
+    qtbot.addWidget(w)
+    w.resize(200, 300)
+    w.set_timeline(PacerTimeline().changed(0.0, PacerSettings(6.0)))  # in 0-5 s, out 5-10 s
+    w.show()
+    qtbot.waitExposed(w)
+    w.tick()
+    qtbot.waitUntil(lambda: bool(rects))
+    shape = w._shape_rect
+    rects.clear()
+    now["t"] = 2.0  # still breathing in, the circle is larger
+    w.tick()
+    qtbot.waitUntil(lambda: bool(rects))
+    assert all(shape.contains(r) for r in rects) and shape.height() < w.height() - 40
+    rects.clear()
+    now["t"] = 6.0  # breathing out: the word changes, the whole widget is repainted
+    w.tick()
+    qtbot.waitUntil(lambda: bool(rects))
+    assert any(r == w.rect() for r in rects)
