@@ -32,6 +32,9 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/python -m mypy biofeedback hrv ui
+
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m benchmarks
 

@@ -469,10 +469,18 @@ class Engine:
         path: str | None = None,
     ) -> None:
         """The controller's state (``idle``, ``running``, ``stopping``, ``ended``,
-        ``failed``), a message for the user (kept until replaced) and the file path."""
+        ``failed``), a message for the user (kept until replaced) and the file path.
+
+        Once the session is over (``ended`` or ``failed``) every person's strap state reads
+        ``ended``: no strap is read any more, whatever the last recorded state said (a replay's
+        ``connected``, a live strap's ``stopped``)."""
         with self._lock:
             if state is not None:
                 self._state = state
+                if state in ("ended", "failed"):
+                    for p in self._people.values():
+                        p.strap = replace(p.strap, state="ended", reason="")
+                        p.refresh_meta()
             if message is not None:
                 self._message = message
             if path is not None:

@@ -277,7 +277,7 @@ class StrapInfo:
         ``scanning``, ``connecting``, ``connected``, ``reconnecting``, ``lost``, ``stopped``
         (live straps, :class:`biofeedback.sources.ble.ConnectionState`); ``replay`` or
         ``simulated`` for recordings and the simulator until the recording says otherwise;
-        ``receiving`` for other sources.
+        ``receiving`` for other sources; ``ended`` once the session is over.
     reason : str
         Why it is in that state, in words ("" when nothing was said).
     name, address : str or None

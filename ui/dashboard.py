@@ -488,6 +488,16 @@ class Dashboard(QMainWindow):
             w.setEnabled(False)
         if self.tone.playing:
             self.toggle_sound()
+        # The pacer stops with the session: the window's pacer is off from the session's end
+        # on (the recording and the snapshot keep what was in force until then).
+        changes = self.timeline.changes
+        if changes and changes[-1][1] is not None:
+            end_s = max(float(getattr(snap, "t_s", 0.0)), changes[-1][0])
+            self.timeline = self.timeline.changed(end_s, None)
+            self.pacer.set_timeline(self.timeline)
+            if self.pacer_window is not None:
+                self.pacer_window.pacer.set_timeline(self.timeline)
+        self.pacer.set_off_hint("the session has ended")
         if not getattr(snap, "message", None):
             path = getattr(snap, "path", None)
             closed = f"; recording closed: {Path(path).name}" if path else ""
@@ -516,9 +526,9 @@ class Dashboard(QMainWindow):
         for e in events:
             if e.kind != "pacer":
                 continue
-            try:
-                settings = PacerSettings.from_dict(e.data, strict=False)
-                self.timeline = self.timeline.changed(e.t_s, settings)
+            try:  # the engine's and analysis's rule (PacerTimeline.after_event)
+                self.timeline = self.timeline.after_event(e.t_s, e.data)
+                settings = self.timeline.changes[-1][1]
                 changed = True
             except ValueError as exc:
                 log.warning("pacer event at %.1f s not shown: %s", e.t_s, exc)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -68,10 +68,16 @@ class PacerWidget(QWidget):
         self._last_key: tuple | None = None
         self._last_volume: int | None = None
         self._ticked: tuple[float, tuple] = (math.nan, (math.nan, None, None))
-        self._shape_rect = None  # QRect the shape was last drawn in (None: not drawn yet)
+        self._shape_rect: QRect | None = None  # where the shape was last drawn (None: not yet)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(QSize(150, 150))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+    def set_off_hint(self, text: str) -> None:
+        """The words shown while the pacer is off (e.g. once the session has ended)."""
+        self.off_hint = text
+        self._last_key = None
+        self.update()
 
     def set_timeline(self, timeline: PacerTimeline) -> None:
         self.timeline = timeline

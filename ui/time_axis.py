@@ -42,8 +42,8 @@ def before_now_ticks(window_s: float) -> list[list[tuple[float, str]]]:
     """
     step = _TICK_STEP_S.get(int(window_s), 30 if window_s <= 180 else 60)
     n = int(window_s // step + 1e-9)
-    major = [(-k * step, before_now_text(-k * step)) for k in range(n + 1)]
-    minor = [(-(k + 0.5) * step, "") for k in range(n)]
+    major: list[tuple[float, str]] = [(-k * step, before_now_text(-k * step)) for k in range(n + 1)]
+    minor: list[tuple[float, str]] = [(-(k + 0.5) * step, "") for k in range(n)]
     return [major, minor]
 
 

@@ -314,12 +314,12 @@ class LiveSynchrony:
                 for b in self._roles.values()
             ), math.nan
         if not self._shared or now_s - self._shared[-1][0] >= _SHARED_EVERY_S:
-            beats = []
-            for b in self._roles.values():
-                t, rr = b.recent_beats(lo, now_s)
-                beats.append((t, rr, np.ones(t.size, bool)))
+            therapist, client = (
+                (t, rr, np.ones(t.size, bool))
+                for t, rr in (self._roles[r].recent_beats(lo, now_s) for r in _ROLES)
+            )
             mid = np.array([now_s - p.pacer_fit_window_s / 2])
-            (found,) = shared_rhythm_segments(mid, *beats, p)
+            (found,) = shared_rhythm_segments(mid, therapist, client, p)
             self._shared.append((now_s, float(found)))
         horizon = now_s - (_SHARED_WINDOWS - 1) * p.pacer_fit_window_s - _SHARED_SLACK_S
         while self._shared and self._shared[0][0] < horizon:
