@@ -256,7 +256,9 @@ def _run_for_screenshot(app: Any, window: Any, controller: Any, options: Dashboa
 
     def check() -> None:
         ended = controller.wait(0) if hasattr(controller, "wait") else False
-        if ended or (limit is not None and controller.session_time() >= limit):
+        # A replay holds at --duration (still running) until the window has been saved.
+        held = bool(getattr(controller.source, "holding", False))
+        if ended or held or (limit is not None and controller.session_time() >= limit):
             loop.quit()
 
     poll = QTimer()

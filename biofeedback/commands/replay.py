@@ -121,7 +121,9 @@ def make_replay_source(path: str, args: argparse.Namespace) -> ReplaySource:
         raise UserError(f"--speed: {exc}") from None
     if args.duration is not None and not args.duration > 0:
         raise UserError(f"--duration must be a positive number of seconds, not {args.duration}")
-    return ReplaySource(path, speed=speed, duration_s=args.duration)
+    # A screenshot shows the window during the session at --duration, not after its end.
+    shot = bool(getattr(args, "screenshot", None) or getattr(args, "screenshot_pacer", None))
+    return ReplaySource(path, speed=speed, duration_s=args.duration, hold_at_end=shot)
 
 
 def play(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
@@ -81,6 +82,7 @@ class PlaybackClock:
         self._t0: float | None = None
         self._shown = 0.0
         self._limit_s = 0.0  # the item being waited for, or the last one handed out
+        self._hold_s = math.inf  # now() never passes this (see reach())
         self._interrupt = asyncio.Event()
 
     def interrupt(self) -> None:
@@ -94,9 +96,18 @@ class PlaybackClock:
             return None
         played = (time.monotonic() - self._t0) * self.speed
         # While an item is being processed the clock may not run more than SLIP_S past it.
-        played = min(played, self._limit_s + self.SLIP_S * self.speed)
+        played = min(played, self._limit_s + self.SLIP_S * self.speed, self._hold_s)
         self._shown = max(self._shown, played)
         return self._shown
+
+    async def reach(self, t_s: float) -> None:
+        """Play on to ``t_s`` with no item there, and let :meth:`now` never pass it."""
+        self._hold_s = t_s
+        await self.wait_until(t_s)
+
+    async def until_interrupted(self) -> None:
+        """Wait until :meth:`interrupt` (the source is stopping)."""
+        await self._interrupt.wait()
 
     async def wait_until(self, t_s: float) -> None:
         if self.speed is None:

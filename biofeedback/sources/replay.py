@@ -23,6 +23,11 @@ class ReplaySource(BeatSource):
         1.0 plays in real time, 10.0 ten times faster, ``None`` as fast as possible.
     duration_s : float or None
         Stop after this much session time.
+    hold_at_end : bool
+        At ``duration_s``, hold instead of ending: the clock stays at ``duration_s`` and the
+        session keeps running (:attr:`holding` turns True) until :meth:`stop`. For
+        ``--screenshot``: the window is saved as it looks during the session at that time,
+        not after its end (straps "ended", pacer stopped).
 
     The stored bytes go through :class:`~biofeedback.beats.NotificationDecoder` again, so the
     beats and derived events (gaps, resyncs, malformed packets) are produced afresh and equal
@@ -35,11 +40,14 @@ class ReplaySource(BeatSource):
         *,
         speed: float | None = None,
         duration_s: float | None = None,
+        hold_at_end: bool = False,
     ) -> None:
         super().__init__()
         self.path = path
         self.speed = speed
         self.duration_s = duration_s
+        self.hold_at_end = hold_at_end
+        self.holding = False
         self._clock = PlaybackClock(speed)
         with SessionReader(path) as r:
             self.roles = r.roles
@@ -63,6 +71,10 @@ class ReplaySource(BeatSource):
         with SessionReader(self.path) as reader:
             for item in reader.raw_items():
                 if self.duration_s is not None and item.t_s > self.duration_s:
+                    if self.hold_at_end and not self.stopped:
+                        await clock.reach(self.duration_s)
+                        self.holding = True
+                        await clock.until_interrupted()
                     return
                 await clock.wait_until(item.t_s)
                 yield item

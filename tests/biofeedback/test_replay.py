@@ -125,3 +125,28 @@ def test_playback_clock_slips_instead_of_running_ahead_of_the_data():
     # Shown time never steps back.
     shown = [now for _, now in seen]
     assert shown == sorted(shown)
+
+
+def test_hold_at_end_keeps_the_session_running_at_its_duration_until_stopped():
+    """For --screenshot: the window is saved during the session at --duration, not after it
+    has ended (straps "ended", pacer stopped). The replay holds there until stopped."""
+    from biofeedback.beats import EventKind
+    from biofeedback.session import SessionController
+
+    for speed in (None, 40.0):
+        source = ReplaySource(DYAD, speed=speed, duration_s=20.0, hold_at_end=True)
+        ctl = SessionController(source).start()
+        try:
+            deadline = time.monotonic() + 20.0
+            while not source.holding and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert source.holding, speed
+            time.sleep(0.3)  # held: the clock stays at 20 s and nothing ends
+            assert ctl.running and not ctl.wait(0)
+            assert 19.0 <= ctl.session_time() <= 20.0
+            assert ctl.snapshot().state == "running"
+            events, _ = ctl.events_since(0)
+            assert all(e.kind != EventKind.END for e in events)
+        finally:
+            ctl.stop()
+        assert ctl.wait(5.0) and ctl.snapshot().state == "ended"
