@@ -256,9 +256,14 @@ def _run_for_screenshot(app: Any, window: Any, controller: Any, options: Dashboa
 
     def check() -> None:
         ended = controller.wait(0) if hasattr(controller, "wait") else False
-        # A replay holds at --duration (still running) until the window has been saved.
-        held = bool(getattr(controller.source, "holding", False))
-        if ended or held or (limit is not None and controller.session_time() >= limit):
+        # A replay holds at --duration (still running, its clock stopped there) until the
+        # window has been saved: wait for that, not for the clock, which on a loaded machine
+        # can run up to half a wall second past the data being waited for.
+        source = controller.source
+        if getattr(source, "hold_at_end", False):
+            if ended or getattr(source, "holding", False):
+                loop.quit()
+        elif ended or (limit is not None and controller.session_time() >= limit):
             loop.quit()
 
     poll = QTimer()

@@ -70,12 +70,17 @@ class PlaybackClock:
     When the machine cannot keep up (the item due at ``t_s`` is handed out more than
     :attr:`SLIP_S` wall seconds late), the clock slips: playback goes on from that item at the
     same speed instead of rushing to catch up, so :meth:`now` never runs ahead of the data a
-    front end has been given (a dashboard would otherwise scroll past empty traces). The clock
-    never steps back: while it is ahead of a slipped anchor it holds still.
+    front end has been given (a dashboard would otherwise scroll past empty traces): at most
+    :attr:`MAX_AHEAD_S` past the item being waited for. The clock never steps back (but at a
+    hold, see :meth:`reach`): while it is ahead of a slipped anchor it holds still.
     """
 
     #: Lateness (wall seconds) beyond which the clock slips rather than catching up.
     SLIP_S = 0.5
+    #: How far (session seconds) :meth:`now` may run past the item being waited for while a
+    #: busy worker hands it out late: ``SLIP_S`` wall seconds, but never more than this, so a
+    #: fast replay (60x: 30 s) does not scroll the traces past data it has not drawn yet.
+    MAX_AHEAD_S = 2.0
 
     def __init__(self, speed: float | None) -> None:
         self.speed = speed
@@ -96,9 +101,12 @@ class PlaybackClock:
             return None
         played = (time.monotonic() - self._t0) * self.speed
         # While an item is being processed the clock may not run more than SLIP_S past it.
-        played = min(played, self._limit_s + self.SLIP_S * self.speed, self._hold_s)
+        ahead = min(self.SLIP_S * self.speed, self.MAX_AHEAD_S)
+        played = min(played, self._limit_s + ahead)
         self._shown = max(self._shown, played)
-        return self._shown
+        # A hold (reach()) caps even what was shown before it: the clock then reads exactly
+        # the held time, whatever a busy moment let it show.
+        return min(self._shown, self._hold_s)
 
     async def reach(self, t_s: float) -> None:
         """Play on to ``t_s`` with no item there, and let :meth:`now` never pass it."""
