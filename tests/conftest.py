@@ -37,3 +37,21 @@ def ble_address(request: pytest.FixtureRequest) -> str:
     if not addr:
         pytest.skip("hardware test: pass --ble-address ADDR to run it")
     return str(addr)
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_on_the_main_thread():
+    """After a test that used Qt, collect cyclic garbage here, on the GUI thread.
+
+    A window a test leaves in a reference cycle is otherwise freed by whichever thread the
+    garbage collector next runs in; when that is a session's worker thread, Qt destroys the
+    widgets off the GUI thread and the two threads deadlock (seen: ~QGraphicsScene in the
+    worker waiting for the GIL, the main thread in ~QObject waiting for Qt's lock).
+    """
+    yield
+    import sys
+
+    if "PySide6.QtWidgets" in sys.modules:
+        import gc
+
+        gc.collect()
