@@ -184,6 +184,7 @@ def run_dashboard(controller: Any, options: DashboardOptions) -> bool:
     from PySide6.QtCore import QTimer
 
     from ui.dashboard import Dashboard
+    from ui.main_thread_gc import MainThreadCollector
 
     shot = options.screenshot is not None or options.screenshot_pacer is not None
     app = _application(offscreen=shot)
@@ -195,6 +196,9 @@ def run_dashboard(controller: Any, options: DashboardOptions) -> bool:
     )
     if options.settings is not None:
         add_guided_steps(window, controller, roles, options.settings, options.label or "")
+    # Cyclic garbage (a closed window in a reference cycle) is collected here, on the GUI
+    # thread: collected by the worker thread, Qt widgets would be destroyed off it (deadlock).
+    collector = MainThreadCollector(window).start()
     signalled = {"hit": False}
     handlers: dict[signal.Signals, Any] = {}
 
@@ -236,6 +240,7 @@ def run_dashboard(controller: Any, options: DashboardOptions) -> bool:
         if window.pacer_window is not None:
             window.pacer_window.deleteLater()
         app.processEvents()
+        collector.stop()
     return signalled["hit"]
 
 
