@@ -303,15 +303,7 @@ class Engine:
             self._version += 1
         if self._sync is not None and item.role in ("therapist", "client"):
             self._sync.heard(item.role, item.t_s)
-        found = p.classify(item)
-        with self._lock:
-            p.mark(found, item.t_s)
-            self._version += 1
-        p.forward(found)
-        fast = p.compute_fast()
-        with self._lock:
-            p.snap = fast
-            self._version += 1
+        self._classify(p, item)
         second = math.floor(item.t_s)
         if second > p.second:
             p.second = second
@@ -325,6 +317,19 @@ class Engine:
         if second > self._coreg_second:
             self._coreg_second = second
             self._publish_coreg()
+
+    def _classify(self, p: ParticipantState, item: Beat | None) -> None:
+        """Classify ``item`` (``None``: the end, finish the waiting beats), pass on the beats
+        whose class is final, and publish the per-beat values (the work outside the lock)."""
+        found = p.classify(item)
+        with self._lock:
+            p.mark(found, None if item is None else item.t_s)
+            self._version += 1
+        p.forward(found)
+        fast = p.compute_fast()
+        with self._lock:
+            p.snap = fast
+            self._version += 1
 
     def _publish_sync(self, s: LiveSnapshot) -> None:
         band = s.band
@@ -364,15 +369,7 @@ class Engine:
                 self._apply_event(e)
         if e.kind == EventKind.END:
             for p in self._people.values():
-                found = p.classify(None)
-                with self._lock:
-                    p.mark(found, None)
-                    self._version += 1
-                p.forward(found)
-                fast = p.compute_fast()
-                with self._lock:
-                    p.snap = fast
-                    self._version += 1
+                self._classify(p, None)
             self._update_slow(self._t)
             self._publish_coreg(final=True)
 

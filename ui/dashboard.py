@@ -8,20 +8,16 @@ methods of :class:`biofeedback.session.SessionController`) for everything else:
   source, every call returns at once. Plots are reset only when the snapshot's version moved.
 * the pacer repaints on its own timer at the screen's refresh rate, reading the session
   clock directly, so it stays smooth between snapshots;
-* user actions (pacer start/stop/change, markers) go to the controller, which records them
-  as events; the pacer drawn is rebuilt from those recorded events, so what the screen shows
-  is what the recording holds.
+* user actions (pacer, markers) go to the controller, which records them as events; the pacer
+  drawn is rebuilt from the recorded events, so the screen shows what the recording holds.
 
-Keyboard (:data:`ui.keys.DASHBOARD_KEYS`): Up/Down pacer rate ±0.1 breaths/min, Space
-start/stop the pacer, F11 the full-screen pacer window, Ctrl+S the pacer's sound, Ctrl+M a
-marker, Ctrl++ (or Ctrl+=) / Ctrl+- font size, Ctrl+T light/dark, Ctrl+E end the session (asks
-first). They work wherever the focus is in the window, except that the marker field keeps the
-keys typed into it and a focused pacer field keeps its arrow keys.
+Keyboard: the one table :data:`ui.keys.DASHBOARD_KEYS` (``docs/client.md`` lists the same
+keys; a test keeps them equal). The keys work wherever the focus is, except that the marker
+field keeps what is typed into it and a focused pacer field keeps its arrow keys.
 
-Ending the session ("end session", Ctrl+E) stops the source (straps disconnect, a replay stops)
-and closes the recording without closing the window: the final values stay on screen, the
-title and the status line say the session ended, and "report" and "sessions" work on the
-closed recording. Closing the window ends the session too.
+Ending the session ("end session", Ctrl+E) stops the source and closes the recording but not
+the window: the final values stay, the title says so, "report" and "sessions" still work.
+Closing the window ends the session too.
 """
 
 from __future__ import annotations
@@ -353,24 +349,25 @@ class Dashboard(QMainWindow):
         if self._asked_pacer() is not None:
             self._send_pacer(None)
             return
-        try:
-            settings = self.settings_from_controls()
-        except ValueError as exc:
-            self.show_message(str(exc))
-            return
-        self._send_pacer(settings)
+        settings = self._controls_or_message()
+        if settings is not None:
+            self._send_pacer(settings)
 
     def _settings_edited(self) -> None:
         asked = self._asked_pacer()
         if asked is None:
             return
+        settings = self._controls_or_message()
+        if settings is not None and settings != asked:
+            self._send_pacer(settings)
+
+    def _controls_or_message(self) -> PacerSettings | None:
+        """The settings the controls hold, or ``None`` with the reason shown."""
         try:
-            settings = self.settings_from_controls()
+            return self.settings_from_controls()
         except ValueError as exc:
             self.show_message(str(exc))
-            return
-        if settings != asked:
-            self._send_pacer(settings)
+            return None
 
     def _show_settings(self, settings: PacerSettings | None) -> None:
         """Make the controls show the settings in force (without sending them back)."""
